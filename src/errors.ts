@@ -1,0 +1,114 @@
+// Typed errors and the one exit-code table. Core code throws these; only
+// src/cli.ts turns them into a message and an exit status.
+
+export const ExitCode = {
+  ok: 0,
+  /** Operation failed: I/O error, corrupt input, verify found problems. */
+  failure: 1,
+  /** Bad command line: unknown option, missing argument, bad time string for inc. */
+  usage: 2,
+  /** The directory is not a usable storage (no A/, no backups/, bad config/settings). */
+  notStorage: 10,
+  /** The storage is locked by another process (flock on misc/sublock or misc/lock). */
+  locked: 11,
+  /** Not in snapshot mode: misc/snapshot missing, or SNAPSHOT_* environment refused. */
+  notSnapshot: 12,
+  /** The backup cannot be made as asked: no reference backup, packed since it, index corrupt. */
+  refused: 13,
+  /** Ran out of disk space while writing. */
+  noSpace: 14,
+  /** Interrupted by SIGINT/SIGTERM; nothing was committed. */
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Human descriptions, printed by --help (EXIT STATUS) and the README. */
+export const exitCodeDescriptions: [number, string][] = [
+  [ExitCode.ok, "success: everything asked for was done"],
+  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify found problems"],
+  [ExitCode.usage, "usage error: bad option, argument or time string"],
+  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings"],
+  [ExitCode.locked, "storage locked by another process"],
+  [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
+  [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],
+  [ExitCode.noSpace, "no space left on device; nothing was committed"],
+  [ExitCode.interrupted, "interrupted; nothing was committed"],
+];
+
+export class DsError extends Error {
+  readonly exitCode: number = ExitCode.failure;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends DsError {
+  override readonly exitCode = ExitCode.usage;
+}
+
+export class StorageError extends DsError {
+  override readonly exitCode = ExitCode.notStorage;
+}
+
+export class LockedError extends DsError {
+  override readonly exitCode = ExitCode.locked;
+}
+
+export class NotSnapshotError extends DsError {
+  override readonly exitCode = ExitCode.notSnapshot;
+}
+
+export class BackupRefusedError extends DsError {
+  override readonly exitCode = ExitCode.refused;
+}
+
+export class InterruptedError extends DsError {
+  override readonly exitCode = ExitCode.interrupted;
+}
+
+/** A record file (transaction, object revision, pointer) that does not decode. */
+export class CorruptRecordError extends DsError {
+  constructor(
+    readonly path: string,
+    readonly offset: number,
+    detail: string,
+  ) {
+    super(`${path}: corrupt record at byte ${offset}: ${detail}`);
+  }
+}
+
+/** A file system operation failed on a named path. */
+export class FileError extends DsError {
+  override readonly exitCode: number;
+  constructor(
+    readonly operation: string,
+    readonly path: string,
+    readonly cause: NodeJS.ErrnoException,
+  ) {
+    super(`Cannot ${operation} ${path}: ${describeErrno(cause)}`, { cause });
+    this.exitCode = cause.code === "ENOSPC" || cause.code === "EDQUOT" ? ExitCode.noSpace : ExitCode.failure;
+  }
+}
+
+export function describeErrno(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case "ENOENT": return "no such file or directory";
+    case "EACCES": case "EPERM": return "permission denied";
+    case "ENOSPC": return "no space left on device";
+    case "EDQUOT": return "disk quota exceeded";
+    case "EISDIR": return "is a directory";
+    case "ENOTDIR": return "not a directory";
+    case "EIO": return "input/output error";
+    case "EROFS": return "read-only file system";
+    default: return err.code ? `${err.code}` : String(err.message ?? err);
+  }
+}
+
+/** Wrap a raw errno error from fs with the operation and path it concerns. */
+export function fileError(operation: string, path: string, err: unknown): DsError {
+  if (err instanceof DsError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === "object" && "code" in e) return new FileError(operation, path, e);
+  return new DsError(`Cannot ${operation} ${path}: ${String((e as Error)?.message ?? e)}`, { cause: err });
+}
