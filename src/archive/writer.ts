@@ -1,0 +1,500 @@
+// Streaming .tar.gz writer for DirectoryStorage backups.
+//
+// The tar stream (ustar, see ustar.ts) is built directly into 1 MiB blocks:
+// small files are read with open/fstat/read/close straight into the block
+// after their header, so one block holds hundreds of files. Each full block is
+// compressed into an independent gzip member, by worker threads (jobs > 1) or
+// inline (jobs: 1), and the members are written to outFd in order. A file of
+// concatenated gzip members is a valid gzip file (RFC 1952): gzip -t, GNU tar,
+// bsdtar and Python's tarfile read it as one stream.
+//
+// Back-pressure: at most `maxInFlight` blocks exist between "filled" and
+// "written"; the reader waits when that many are queued, so memory stays at a
+// few MiB whatever the storage size, and a slow outFd (a pipe) slows the reader.
+//
+// Compiled executable: gzip-worker.ts is a separate entry point of
+// `bun build --compile` (bun build --compile src/cli.ts src/archive/gzip-worker.ts).
+
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, write } from "node:fs";
+import { availableParallelism } from "node:os";
+import { DsError, InterruptedError, fileError } from "../errors.ts";
+import { gzipBlock, type CompressReply, type CompressRequest } from "./gzip.ts";
+import { BLOCK, encodeHeader, headerSize, type HeaderFields } from "./ustar.ts";
+
+export type ArchiveEntry =
+  | { kind: "directory"; name: string; sourcePath: string }
+  | { kind: "file"; name: string; sourcePath: string; size?: number };
+
+export interface ArchiveOptions {
+  /** gzip level 1-9, default 6. */
+  level?: number;
+  /** Compressor workers, default = cores. 1 compresses inline, without a worker. */
+  jobs?: number;
+  onProgress?: (p: { files: number; bytes: number }) => void;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveResult {
+  /** Entries written (directories and files). */
+  entries: number;
+  files: number;
+  /** Bytes of file content read. */
+  inputBytes: number;
+  /** Bytes of gzip written to outFd. */
+  outputBytes: number;
+}
+
+/** Size of one block of tar stream compressed as one gzip member. */
+export const BLOCK_SIZE = 1 << 20;
+/** GNU tar's default record size: the archive is padded to a multiple of it. */
+export const RECORD_SIZE = 10240;
+
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Write `entries` as a gzip-compressed ustar archive to `outFd`. Does not
+ * fsync or close outFd. Rejects with a DsError naming the path for a missing,
+ * unreadable, non-regular or changing file, with InterruptedError when
+ * `signal` aborts, and with a FileError("write") when outFd fails.
+ */
+export async function writeArchive(
+  entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>,
+  outFd: number,
+  opts: ArchiveOptions = {},
+): Promise<ArchiveResult> {
+  const level = opts.level ?? 6;
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw new DsError(`gzip level must be 1-9, not ${level}`);
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? availableParallelism()));
+  const signal = opts.signal;
+  checkAbort(signal);
+
+  const out = new Output(outFd, level, jobs, signal);
+  const w = new TarBuilder(out);
+  let entryCount = 0;
+  const add = (e: ArchiveEntry) => {
+    if (signal?.aborted) checkAbort(signal);
+    if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
+    else if (e.kind === "file") w.addFile(e.name, e.sourcePath, e.size);
+    else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
+    entryCount++;
+  };
+  const progress = () => opts.onProgress?.({ files: w.files, bytes: w.inputBytes });
+  try {
+    if (Symbol.asyncIterator in entries) {
+      for await (const e of entries) {
+        add(e);
+        if (w.pendingFlush) {
+          await w.flush();
+          progress();
+        }
+      }
+    } else {
+      // Sync iterables: no await per entry, only per block.
+      for (const e of entries) {
+        add(e);
+        if (w.pendingFlush) {
+          await w.flush();
+          progress();
+        }
+      }
+    }
+    w.end();
+    await w.flush();
+    await out.finish();
+  } catch (err) {
+    await out.abandon();
+    throw out.error ?? err;
+  }
+  progress();
+  return { entries: entryCount, files: w.files, inputBytes: w.inputBytes, outputBytes: out.outputBytes };
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError("Interrupted while writing the archive", { cause: signal.reason });
+}
+
+/** Builds the tar stream into blocks and hands full blocks to Output. */
+class TarBuilder {
+  files = 0;
+  inputBytes = 0;
+  /** Total tar stream bytes so far. */
+  tarBytes = 0;
+  /** Full blocks waiting to be handed to Output (at most a few). */
+  private full: { buf: Uint8Array; len: number }[] = [];
+  private buf: Uint8Array;
+  private pos = 0;
+
+  constructor(private out: Output) {
+    this.buf = out.takeBuffer();
+  }
+
+  get pendingFlush(): boolean {
+    return this.full.length > 0;
+  }
+
+  /** Hand full blocks (and with `all`, the partial one) to Output. */
+  async flush(): Promise<void> {
+    while (this.full.length) {
+      const b = this.full.shift()!;
+      await this.out.submit(b.buf, b.len);
+    }
+    if (this.ended && this.pos > 0) {
+      await this.out.submit(this.buf, this.pos, true);
+      this.pos = 0;
+    }
+  }
+
+  private ended = false;
+
+  private nextBlock(): void {
+    this.full.push({ buf: this.buf, len: this.pos });
+    this.buf = this.out.takeBuffer();
+    this.pos = 0;
+  }
+
+  /** Make room for `n` contiguous bytes (n <= BLOCK_SIZE). */
+  private room(n: number): void {
+    if (BLOCK_SIZE - this.pos < n) this.nextBlock();
+  }
+
+  private zeros(n: number): void {
+    while (n > 0) {
+      if (this.pos === BLOCK_SIZE) this.nextBlock();
+      const k = Math.min(n, BLOCK_SIZE - this.pos);
+      this.buf.fill(0, this.pos, this.pos + k);
+      this.pos += k;
+      this.tarBytes += k;
+      n -= k;
+    }
+  }
+
+  private header(f: HeaderFields): void {
+    const n = headerSize(f);
+    if (n > BLOCK_SIZE) throw new DsError(`archive: name too long: ${f.name.slice(0, 200)}...`);
+    this.room(n);
+    this.pos += encodeHeader(f, this.buf, this.pos);
+    this.tarBytes += n;
+  }
+
+  addDirectory(name: string, sourcePath: string): void {
+    const clean = cleanName(name);
+    let st;
+    try {
+      st = lstatSync(sourcePath);
+    } catch (err) {
+      throw fileError("read", sourcePath, err);
+    }
+    if (st.isSymbolicLink()) throw new DsError(`Cannot read ${sourcePath}: is a symbolic link, not a directory`);
+    if (!st.isDirectory()) throw new DsError(`Cannot read ${sourcePath}: not a directory`);
+    this.header({
+      name: clean + "/",
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: 0,
+      mtime: Math.max(0, Math.floor(st.mtimeMs / 1000)),
+      type: "5",
+    });
+  }
+
+  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void {
+    const clean = cleanName(name);
+    let fd: number;
+    try {
+      fd = openSync(sourcePath, OPEN_FLAGS);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException)?.code === "ELOOP") {
+        throw new DsError(`Cannot read ${sourcePath}: is a symbolic link, not a regular file`, { cause: err });
+      }
+      throw fileError("read", sourcePath, err);
+    }
+    try {
+      let st;
+      try {
+        st = fstatSync(fd);
+      } catch (err) {
+        throw fileError("read", sourcePath, err);
+      }
+      if (!st.isFile()) throw new DsError(`Cannot read ${sourcePath}: not a regular file`);
+      const size = st.size;
+      if (expectedSize !== undefined && expectedSize !== size) {
+        throw new DsError(`Cannot read ${sourcePath}: size changed from ${expectedSize} to ${size} bytes`);
+      }
+      this.header({
+        name: clean,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        size,
+        mtime: Math.max(0, Math.floor(st.mtimeMs / 1000)),
+        type: "0",
+      });
+      this.readData(fd, sourcePath, size);
+      this.files++;
+      this.inputBytes += size;
+    } finally {
+      try {
+        closeSync(fd);
+      } catch {
+        // a failed close of a read-only fd loses nothing
+      }
+    }
+  }
+
+  /**
+   * Read exactly `size` bytes of `fd` into the stream, then pad to 512. The
+   * last read asks for one byte more (blocks have one byte of slack) to see
+   * whether the file grew; a short read before `size` means it shrank.
+   */
+  private readData(fd: number, path: string, size: number): void {
+    let left = size;
+    for (;;) {
+      if (this.pos === BLOCK_SIZE) this.nextBlock();
+      const room = BLOCK_SIZE - this.pos;
+      const last = left <= room;
+      const want = last ? left + 1 : room;
+      let n: number;
+      try {
+        n = readSync(fd, this.buf, this.pos, want, null);
+      } catch (err) {
+        throw fileError("read", path, err);
+      }
+      if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${size} bytes)`);
+      if (n === 0 && left > 0) {
+        throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${size} bytes, got ${size - left})`);
+      }
+      this.pos += n;
+      this.tarBytes += n;
+      left -= n;
+      if (left === 0) break; // the extra byte asked for was not there: size is right
+    }
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (pad) this.zeros(pad);
+  }
+
+  /** Two zero blocks, then zeros up to a multiple of the 10240-byte record. */
+  end(): void {
+    this.zeros(2 * BLOCK);
+    const rem = this.tarBytes % RECORD_SIZE;
+    if (rem) this.zeros(RECORD_SIZE - rem);
+    this.ended = true;
+  }
+}
+
+function cleanName(name: string): string {
+  const n = name.replace(/\/+$/, "");
+  if (!n || n.startsWith("/") || n.split("/").includes("..")) throw new DsError(`archive: bad entry name ${JSON.stringify(name)}`);
+  return n;
+}
+
+interface Pending {
+  id: number;
+  promise: Promise<Uint8Array>;
+}
+
+/**
+ * Compresses blocks (inline or on workers) and writes the members to outFd in
+ * order, with at most maxInFlight blocks between submit and written.
+ */
+class Output {
+  outputBytes = 0;
+  error: unknown = null;
+  private queue: Pending[] = [];
+  private readonly maxInFlight: number;
+  private freeBuffers: ArrayBuffer[] = [];
+  private workers: WorkerSlot[] = [];
+  private nextId = 0;
+  private waiters: (() => void)[] = [];
+  private writing: Promise<void> | null = null;
+  private onAbort = () => this.fail(new InterruptedError("Interrupted while writing the archive", { cause: this.signal?.reason }));
+
+  constructor(
+    private fd: number,
+    private level: number,
+    private jobs: number,
+    private signal: AbortSignal | undefined,
+  ) {
+    this.maxInFlight = jobs === 1 ? 2 : jobs * 2;
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** A block buffer with one byte of slack (see readData). */
+  takeBuffer(): Uint8Array {
+    return new Uint8Array(this.freeBuffers.pop() ?? new ArrayBuffer(BLOCK_SIZE + 1));
+  }
+
+  private notify(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private throwIfFailed(): void {
+    if (this.error) throw this.error;
+  }
+
+  /** Queue a block; resolves once the queue has room again. */
+  async submit(buf: Uint8Array, len: number, last = false): Promise<void> {
+    this.throwIfFailed();
+    if (len === 0) {
+      this.freeBuffers.push(buf.buffer as ArrayBuffer);
+      return;
+    }
+    const id = this.nextId++;
+    let promise: Promise<Uint8Array>;
+    if (this.jobs === 1 || (last && this.workers.length === 0)) {
+      // Inline: jobs 1, or a single block archive (no worker start-up).
+      try {
+        promise = Promise.resolve(gzipBlock(buf.subarray(0, len), this.level));
+      } catch (err) {
+        promise = Promise.reject(new DsError(`gzip failed: ${String(err)}`, { cause: err }));
+      }
+      this.freeBuffers.push(buf.buffer as ArrayBuffer);
+    } else {
+      promise = this.compressOnWorker(id, buf, len);
+    }
+    promise.catch(() => {}); // observed by the write loop; avoid unhandled rejections
+    this.queue.push({ id, promise });
+    this.kickWriter();
+    while (this.queue.length >= this.maxInFlight && !this.error) await this.wait();
+    this.throwIfFailed();
+  }
+
+  /** Wait for everything queued to be written; stop the workers. */
+  async finish(): Promise<void> {
+    while ((this.queue.length || this.writing) && !this.error) await this.wait();
+    this.throwIfFailed();
+    this.destroy();
+  }
+
+  private kickWriter(): void {
+    if (this.writing) return;
+    this.writing = this.writeLoop()
+      .catch((err) => this.fail(err))
+      .finally(() => {
+        this.writing = null;
+        this.notify();
+      });
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.queue.length && !this.error && !this.abandoned) {
+      const data = await this.queue[0]!.promise;
+      await writeAll(this.fd, data);
+      this.outputBytes += data.length;
+      this.queue.shift();
+      this.notify();
+    }
+  }
+
+  fail(err: unknown): void {
+    if (!this.error) this.error = err;
+    this.stopWorkers();
+    this.notify();
+  }
+
+  private abandoned = false;
+
+  /**
+   * After a failure: stop the workers, drop queued blocks and wait for a write
+   * in progress, so that nothing writes to outFd once the promise settles (the
+   * caller may close it). A write stuck on a full pipe is given up on after 2 s.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    this.destroy();
+    this.queue = [];
+    if (this.writing) await Promise.race([this.writing, new Promise((r) => setTimeout(r, 2000).unref?.())]);
+  }
+
+  /** Stop workers and drop everything; safe to call more than once. */
+  destroy(): void {
+    this.signal?.removeEventListener("abort", this.onAbort);
+    this.stopWorkers();
+    this.freeBuffers = [];
+  }
+
+  private stopWorkers(): void {
+    const ws = this.workers;
+    this.workers = [];
+    for (const w of ws) {
+      w.stopped = true;
+      w.worker.terminate();
+      for (const p of w.pending.values()) p.reject(this.error ?? new DsError("archive: compression stopped"));
+      w.pending.clear();
+    }
+  }
+
+  private startWorkers(): void {
+    for (let i = 0; i < this.jobs; i++) {
+      const worker = new Worker(new URL("./gzip-worker.ts", import.meta.url).href);
+      const slot: WorkerSlot = { worker, pending: new Map(), stopped: false };
+      worker.onmessage = (e: MessageEvent<CompressReply>) => {
+        const r = e.data;
+        const p = slot.pending.get(r.id);
+        if (!p) return;
+        slot.pending.delete(r.id);
+        if (!this.error) this.freeBuffers.push(r.buf);
+        if ("error" in r) p.reject(new DsError(`gzip failed: ${r.error}`));
+        else p.resolve(new Uint8Array(r.out, r.outOffset, r.outLength));
+      };
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault?.();
+        this.fail(new DsError(`archive: compression worker failed: ${e.message ?? "unknown error"}`));
+      };
+      worker.addEventListener("close", () => {
+        if (!slot.stopped) this.fail(new DsError("archive: compression worker exited unexpectedly"));
+      });
+      this.workers.push(slot);
+    }
+  }
+
+  private compressOnWorker(id: number, buf: Uint8Array, len: number): Promise<Uint8Array> {
+    if (this.workers.length === 0) {
+      if (this.error) return Promise.reject(this.error);
+      this.startWorkers();
+    }
+    // The worker with the fewest blocks in hand.
+    let slot = this.workers[0]!;
+    for (const w of this.workers) if (w.pending.size < slot.pending.size) slot = w;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      const msg: CompressRequest = { id, buf: buf.buffer as ArrayBuffer, len, level: this.level };
+      try {
+        slot.worker.postMessage(msg, [msg.buf]);
+      } catch (err) {
+        slot.pending.delete(id);
+        reject(new DsError(`archive: cannot reach compression worker: ${String(err)}`, { cause: err }));
+      }
+    });
+  }
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  pending: Map<number, { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }>;
+  stopped: boolean;
+}
+
+async function writeAll(fd: number, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) {
+    let n: number;
+    try {
+      n = await new Promise<number>((resolve, reject) =>
+        write(fd, data, off, data.length - off, null, (err, written) => (err ? reject(err) : resolve(written))),
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException)?.code === "EAGAIN") {
+        await new Promise((r) => setTimeout(r, 5)); // non-blocking pipe is full
+        continue;
+      }
+      throw fileError("write", fd === 1 ? "standard output" : `the archive (fd ${fd})`, err);
+    }
+    off += n;
+  }
+}
