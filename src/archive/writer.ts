@@ -102,8 +102,9 @@ export async function writeArchive(
     await w.flush();
     await out.finish();
   } catch (err) {
+    const first = out.error ?? err;
     await out.abandon();
-    throw out.error ?? err;
+    throw first;
   }
   progress();
   return { entries: entryCount, files: w.files, inputBytes: w.inputBytes, outputBytes: out.outputBytes };
