@@ -179,7 +179,7 @@ describe("writeArchive output", () => {
     test.skipIf(!bin)(`extracts with ${label}`, () => {
       const out = join(dir, `x-${label.replace(" ", "")}`);
       mkdirSync(out);
-      const r = run([bin, "-xzf", parPath, "-C", out]);
+      const r = run([bin!, "-xzf", parPath, "-C", out]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(snapshot(out)).toEqual(snapshot(src));
