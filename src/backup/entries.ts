@@ -1,0 +1,77 @@
+// What goes into each kind of archive, as a lazy sequence of archive entries
+// in a fixed order. Full: a sorted walk; incremental: the transaction chain.
+import { readdirSync, lstatSync, type Dirent } from "node:fs";
+import { join } from "node:path";
+import { DsError, fileError } from "../errors.ts";
+import type { ArchiveEntry } from "../archive/writer.ts";
+import { walkTransactions } from "../storage/chain.ts";
+import type { Storage } from "../storage/home.ts";
+import { pointerName, revisionName, transactionName } from "../storage/names.ts";
+
+export class UnsupportedFileError extends DsError {}
+
+function sortedDir(path: string): Dirent[] {
+  try {
+    return readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (err) {
+    throw fileError("read directory", path, err);
+  }
+}
+
+/**
+ * Regular files below `dir` in sorted depth-first order. Symbolic links and
+ * special files are refused: DirectoryStorage never makes them, and following
+ * one could leave the storage.
+ */
+function* walkFiles(dir: string, archiveDir: string, skip: (name: string) => boolean): Generator<ArchiveEntry> {
+  for (const dirent of sortedDir(dir)) {
+    const path = join(dir, dirent.name);
+    const name = `${archiveDir}/${dirent.name}`;
+    if (dirent.isDirectory()) yield* walkFiles(path, name, skip);
+    else if (dirent.isFile()) {
+      if (!skip(dirent.name)) yield { kind: "file", name, sourcePath: path };
+    } else {
+      const what = dirent.isSymbolicLink() ? "a symbolic link" : "not a regular file";
+      throw new UnsupportedFileError(`${path} is ${what}; DirectoryStorage files are regular files, refusing to back it up`);
+    }
+  }
+}
+
+export interface FullEntriesOptions {
+  warn: (message: string) => void;
+}
+
+/** Top-level names as bare directories, every file in config/, every file in A/ but *-deleted. */
+export function* fullBackupEntries(storage: Storage, opts: FullEntriesOptions): Generator<ArchiveEntry> {
+  for (const dirent of sortedDir(storage.home)) {
+    const path = join(storage.home, dirent.name);
+    let isDir = dirent.isDirectory();
+    if (!isDir && !dirent.isFile() && !dirent.isSymbolicLink()) isDir = lstatSync(path).isDirectory();
+    if (isDir) yield { kind: "directory", name: dirent.name, sourcePath: path };
+    else opts.warn(`${path}: not a directory, left out of the backup`);
+  }
+  yield* walkFiles(join(storage.home, "config"), "config", () => false);
+  yield* walkFiles(join(storage.home, "A"), "A", (name) => name.endsWith("-deleted"));
+}
+
+/**
+ * Files changed since `referenceTid`: x.serial, x.oid, then for each
+ * transaction from `newestTid` back to the reference its transaction file,
+ * the object revisions it wrote and (once per oid) their current pointers.
+ */
+export function* incrementalBackupEntries(storage: Storage, newestTid: string, referenceTid: string): Generator<ArchiveEntry> {
+  const file = (flat: string): ArchiveEntry => ({ kind: "file", name: storage.archiveNameOf(flat), sourcePath: storage.pathOf(flat) });
+  yield file("x.serial");
+  yield file("x.oid");
+  const pointersListed = new Set<string>();
+  for (const transaction of walkTransactions(storage, newestTid, referenceTid)) {
+    yield file(transactionName(transaction.tid));
+    for (const oid of transaction.oids) {
+      yield file(revisionName(oid, transaction.tid));
+      if (!pointersListed.has(oid)) {
+        pointersListed.add(oid);
+        yield file(pointerName(oid));
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// The manual's positional command language: `[prefix NAME] full|inc WHEN ...`,
+// applied left to right. Parsed and validated completely before anything is
+// locked or written.
+import { UsageError } from "../errors.ts";
+import { parseTime } from "../time/parse.ts";
+
+export type BackupStep =
+  | { kind: "full"; prefix: string }
+  | { kind: "inc"; prefix: string; when: string; whenSeconds: number };
+
+export const DEFAULT_PREFIX = "backup";
+
+export function validatePrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(prefix) || prefix.length > 100) {
+    throw new UsageError(
+      `bad prefix ${JSON.stringify(prefix)}: use letters, digits, '.', '_' and '-' (not starting with '.' or '-')`,
+    );
+  }
+  return prefix;
+}
+
+export function parseBackupWords(words: string[], now: Date, zone?: string): BackupStep[] {
+  const steps: BackupStep[] = [];
+  let prefix = DEFAULT_PREFIX;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    switch (word) {
+      case "prefix": {
+        const value = words[++i];
+        if (value === undefined) throw new UsageError("prefix needs a NAME");
+        prefix = validatePrefix(value);
+        break;
+      }
+      case "full":
+        steps.push({ kind: "full", prefix });
+        break;
+      case "inc": {
+        const when = words[++i];
+        if (when === undefined) throw new UsageError('inc needs a time, e.g. inc "36 hours ago" or inc 1700000000');
+        let instant: Date;
+        try {
+          instant = parseTime(when, { now, zone });
+        } catch (err) {
+          throw new UsageError(`inc: ${(err as Error).message}`, { cause: err });
+        }
+        steps.push({ kind: "inc", prefix, when, whenSeconds: Math.floor(instant.getTime() / 1000) });
+        break;
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(word)} (expected prefix NAME, full or inc WHEN)`);
+    }
+  }
+  if (steps.length === 0) throw new UsageError("nothing to do: give full or inc WHEN (see dsbackup --help)");
+  return steps;
+}

@@ -1,0 +1,207 @@
+// One backup run: a sequence of full/inc steps sharing one sequence number,
+// archives written under temporary names, one index line, then the renames.
+// Nothing reaches a final name unless every step that wrote did so completely.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { BackupRefusedError, DsError, StorageError, UsageError, fileError } from "../errors.ts";
+import { writeArchive, type ArchiveEntry } from "../archive/writer.ts";
+import { formatIndexLine, chooseReference, INDEX_HEADER, nextSequence, parseIndex, type IndexEntry } from "../index/tindex.ts";
+import { createTempFile, writeFileAtomic, type TempFile } from "../fsutil/atomic.ts";
+import { readU64File, type Storage } from "../storage/home.ts";
+import { formatTid, ZERO_TID } from "../storage/records.ts";
+import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
+import type { BackupStep } from "./plan.ts";
+
+export interface BackupOptions {
+  storage: Storage;
+  /** Epoch seconds of the snapshot, written to the index. */
+  timestamp: number;
+  steps: BackupStep[];
+  /** Take a full backup when `inc` finds no reference backup. */
+  orFull?: boolean;
+  /** Write the (single) archive to this descriptor instead of backups/. */
+  outputFd?: number;
+  level?: number;
+  jobs?: number;
+  signal?: AbortSignal;
+  log: (message: string) => void;
+  warn: (message: string) => void;
+  onProgress?: (p: { files: number; bytes: number }) => void;
+}
+
+export interface WrittenArchive {
+  kind: "full" | "inc";
+  path: string;
+  reference?: number;
+  files: number;
+  bytes: number;
+}
+
+export interface BackupReport {
+  seq: number;
+  tid: string;
+  archives: WrittenArchive[];
+  /** Steps that could not be done (no reference backup, packed since it...): the run exits non-zero. */
+  refusals: string[];
+}
+
+export const INDEX_NAME = "tindex";
+
+export function backupsDirectory(home: string): string {
+  const dir = join(home, "backups");
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    /* reported below */
+  }
+  if (!isDir) throw new StorageError(`${dir} does not exist or is not a directory; create it first (mkdir ${dir})`);
+  return dir;
+}
+
+export function readIndex(backupsDir: string): IndexEntry[] {
+  const path = join(backupsDir, INDEX_NAME);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw fileError("read", path, err);
+  }
+  return parseIndex(text, path);
+}
+
+/** Append one line to backups/tindex by atomic replacement (created with its header if new). */
+export function appendIndexLine(backupsDir: string, line: string): void {
+  const path = join(backupsDir, INDEX_NAME);
+  let existing = INDEX_HEADER;
+  try {
+    existing = readFileSync(path, "utf8");
+    if (existing !== "" && !existing.endsWith("\n")) existing += "\n";
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw fileError("read", path, err);
+  }
+  writeFileAtomic(path, existing + line, 0o640);
+}
+
+export function humanSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} M`;
+  return `${Math.max(1, Math.round(bytes / 1024))} K`;
+}
+
+type Plan =
+  | { kind: "full"; finalName: string; entries: () => Iterable<ArchiveEntry> }
+  | { kind: "inc"; finalName: string; reference: IndexEntry; entries: () => Iterable<ArchiveEntry> };
+
+export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
+  const { storage, log, warn } = opts;
+  const backupsDir = backupsDirectory(storage.home);
+  const index = readIndex(backupsDir);
+  const seq = nextSequence(index);
+  const newestTid = readU64File(storage, "x.serial", false) ?? ZERO_TID;
+  const packedTid = readU64File(storage, "x.packed", false) ?? ZERO_TID;
+  const report: BackupReport = { seq, tid: newestTid, archives: [], refusals: [] };
+  log(`This is backup sequence number ${seq}`);
+
+  // Decide every archive first, so refusals and name clashes cost nothing.
+  const plans: Plan[] = [];
+  const fullPlan = (prefix: string): Plan => ({
+    kind: "full",
+    finalName: `${prefix}-${seq}.tgz`,
+    entries: () => fullBackupEntries(storage, { warn }),
+  });
+  for (const step of opts.steps) {
+    if (step.kind === "full") {
+      plans.push(fullPlan(step.prefix));
+      continue;
+    }
+    const reference = chooseReference(index, step.whenSeconds);
+    if (!reference) {
+      const message = `No previous backup before ${JSON.stringify(step.when)} in ${join(backupsDir, INDEX_NAME)}`;
+      if (opts.orFull) {
+        log(`${message}; taking a full backup instead (--or-full)`);
+        plans.push(fullPlan(step.prefix));
+      } else {
+        warn(`${message}: no incremental backup made (use --or-full to take a full one instead)`);
+        report.refusals.push(message);
+      }
+      continue;
+    }
+    const L = reference.tid;
+    if (newestTid < L) {
+      const message = `Reference backup ${reference.seq} (transaction ${L}, ${formatTid(L)}) is in the future: the storage's newest transaction is ${newestTid}`;
+      warn(message);
+      report.refusals.push(message);
+      continue;
+    }
+    if (packedTid > L) {
+      const message = `The storage was packed (${formatTid(packedTid)}) since reference backup ${reference.seq}; an incremental backup cannot be made from it: a full backup is needed`;
+      warn(message);
+      report.refusals.push(message);
+      continue;
+    }
+    if (newestTid === L) {
+      log(`Ignoring empty incremental backup: nothing changed since backup ${reference.seq}`);
+      continue;
+    }
+    plans.push({
+      kind: "inc",
+      finalName: `${step.prefix}-${reference.seq}-to-${seq}.tgz`,
+      reference,
+      entries: () => incrementalBackupEntries(storage, newestTid, L),
+    });
+  }
+
+  const seen = new Set<string>();
+  for (const plan of plans) {
+    if (seen.has(plan.finalName)) throw new UsageError(`two commands would both write ${plan.finalName}`);
+    seen.add(plan.finalName);
+    if (opts.outputFd === undefined && existsSync(join(backupsDir, plan.finalName))) {
+      throw new BackupRefusedError(`${join(backupsDir, plan.finalName)} already exists; refusing to overwrite it (is backups/tindex out of date?)`);
+    }
+  }
+  if (opts.outputFd !== undefined && plans.length > 1) {
+    throw new UsageError("--output - writes one archive: give a single full or inc command");
+  }
+
+  const temps: TempFile[] = [];
+  try {
+    for (const plan of plans) {
+      const finalPath = join(backupsDir, plan.finalName);
+      const shownPath = opts.outputFd === undefined ? finalPath : "standard output";
+      if (plan.kind === "full") log(`Creating full backup ${shownPath}`);
+      else log(`Creating incremental backup ${shownPath} of changes since backup ${plan.reference.seq} (${formatTid(plan.reference.tid)})`);
+      let fd = opts.outputFd;
+      if (fd === undefined) {
+        const temp = createTempFile(finalPath, 0o640);
+        temps.push(temp);
+        fd = temp.fd;
+      }
+      const result = await writeArchive(plan.entries(), fd, {
+        level: opts.level,
+        jobs: opts.jobs,
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
+      temps.at(-1)?.seal();
+      log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)}`);
+      report.archives.push({
+        kind: plan.kind,
+        path: shownPath,
+        reference: plan.kind === "inc" ? plan.reference.seq : undefined,
+        files: result.files,
+        bytes: result.outputBytes,
+      });
+    }
+    if (report.archives.length > 0) {
+      appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
+      for (const temp of temps) temp.commit();
+    }
+  } catch (err) {
+    if (err instanceof DsError) throw err;
+    throw new DsError(`Backup failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    for (const temp of temps) temp.discard();
+  }
+  return report;
+}

@@ -1,0 +1,135 @@
+#!/usr/bin/env bun
+// Entry point: argument wiring (cac) and the one place where errors become an
+// exit status and a single line on stderr.
+import cac from "cac";
+import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
+import { backupCommand } from "./commands/backup.ts";
+import type { CommandContext } from "./commands/context.ts";
+import { commit, version } from "./version.ts";
+
+const PROGRAM = "dsbackup";
+
+/** Options that take a value; their value is shielded from cac, which would read "-36 hours" as flags. */
+const VALUE_OPTIONS = new Set(["--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
+/** Positional words of the backup language whose next word is a value. */
+const VALUE_WORDS = new Set(["inc", "prefix"]);
+
+/**
+ * Replace values that could look like options with placeholders that cac
+ * passes through untouched, and give back a function restoring them.
+ */
+function shieldValues(argv: string[]): { argv: string[]; restore: (value: unknown) => unknown } {
+  const saved: string[] = [];
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    out.push(token);
+    if (token === "--") {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+    if ((VALUE_OPTIONS.has(token) || VALUE_WORDS.has(token)) && i + 1 < argv.length) {
+      saved.push(argv[++i]!);
+      out.push(`\u0000${saved.length - 1}`);
+    }
+  }
+  const restoreOne = (v: unknown): unknown => {
+    if (typeof v === "string" && v.startsWith("\u0000")) return saved[Number(v.slice(1))];
+    if (Array.isArray(v)) return v.map(restoreOne);
+    return v;
+  };
+  return { argv: out, restore: restoreOne };
+}
+
+function helpFooter(): string {
+  const codes = exitCodeDescriptions.map(([code, text]) => `  ${String(code).padEnd(4)} ${text}`).join("\n");
+  return `Exit status:\n${codes}`;
+}
+
+async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  const { argv: shielded, restore } = shieldValues(argv);
+  const cli = cac(PROGRAM);
+  let result: Promise<number> | undefined;
+  const restoreOptions = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, restore(v)]));
+
+  cli
+    .command("[...words]", "Take backups: [prefix NAME] full | inc WHEN ... (commands run left to right, one sequence number)")
+    .usage("--storage DIR [prefix NAME] full|inc WHEN ...")
+    .option("--storage <dir>", "Storage home directory (not needed under `dsbackup snapshot`)")
+    .option("--or-full", "For inc: take a full backup when there is no reference backup")
+    .option("--output <target>", "'-' writes the single archive to standard output")
+    .option("--level <n>", "gzip level 1-9 (default 6)")
+    .option("--jobs <n>", "Compression workers (default: number of cores)")
+    .option("-q, --quiet", "Only warnings and errors on stderr")
+    .example('dsbackup --storage /var/zope/storage full')
+    .example('dsbackup --storage /var/zope/storage prefix mystorage inc "36 hours ago"')
+    .action((words: string[], options: Record<string, unknown>) => {
+      const restored = restore(words) as string[];
+      if (restored.length === 0) {
+        cli.outputHelp();
+        result = Promise.resolve(ExitCode.usage);
+        return;
+      }
+      result = backupCommand(restored, restoreOptions(options), ctx);
+    });
+
+  cli.help((sections) => {
+    sections.push({ body: helpFooter() });
+    return sections;
+  });
+  cli.version(`${version} (commit ${commit})`);
+  try {
+    cli.parse(["bun", PROGRAM, ...shielded], { run: false });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (cli.options.help || cli.options.version) return ExitCode.ok;
+  await cli.runMatchedCommand();
+  return result ?? ExitCode.ok;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.interrupted); // second signal: stop now
+    controller.abort(new InterruptedError(`interrupted by ${signal}; nothing was committed`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const ctx: CommandContext = {
+    env: process.env,
+    now: () => new Date(),
+    signal: controller.signal,
+    log: (m) => process.stderr.write(`${m}\n`),
+    warn: (m) => process.stderr.write(`${PROGRAM}: warning: ${m}\n`),
+    stdout: (t) => process.stdout.write(t),
+  };
+  try {
+    return await run(argv, ctx);
+  } catch (err) {
+    return reportError(controller.signal.aborted ? (controller.signal.reason as Error) : err);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** The single mapping from an error to stderr and an exit status. */
+export function reportError(err: unknown): number {
+  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, " ").trim();
+  if (err instanceof DsError) {
+    process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
+    return err.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${PROGRAM}: internal error: ${oneLine(message)}\n`);
+  if (process.env.DSBACKUP_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  return ExitCode.failure;
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exit(code);
+}

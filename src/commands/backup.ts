@@ -1,0 +1,57 @@
+// `dsbackup --storage DIR [prefix NAME] full|inc WHEN ...`: the original tool.
+import { BackupRefusedError, UsageError } from "../errors.ts";
+import { parseBackupWords } from "../backup/plan.ts";
+import { runBackup, type BackupReport } from "../backup/run.ts";
+import { holdSnapshot, resolveHome, type SnapshotEnvironment } from "../snapshot/session.ts";
+import { openStorage } from "../storage/home.ts";
+import type { CommandContext } from "./context.ts";
+
+export interface BackupCommandOptions {
+  storage?: string;
+  orFull?: boolean;
+  output?: string;
+  level?: number;
+  jobs?: number;
+  quiet?: boolean;
+}
+
+function positiveInt(value: unknown, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export async function backupCommand(words: string[], options: BackupCommandOptions, ctx: CommandContext): Promise<number> {
+  const env = ctx.env as SnapshotEnvironment;
+  const level = positiveInt(options.level, "--level", 1, 9);
+  const jobs = positiveInt(options.jobs, "--jobs", 1, 64);
+  if (options.output !== undefined && options.output !== "-") throw new UsageError("--output takes only '-' (standard output)");
+  const steps = parseBackupWords(words, ctx.now(), env.TZ);
+  const home = resolveHome(options.storage, env);
+  const storage = openStorage(home); // refuse a non-storage before touching its lock
+  const hold = holdSnapshot(home, env, () => Math.floor(ctx.now().getTime() / 1000));
+  let report: BackupReport;
+  try {
+    report = await runBackup({
+      storage,
+      timestamp: hold.timestamp,
+      steps,
+      orFull: options.orFull,
+      outputFd: options.output === "-" ? 1 : undefined,
+      level,
+      jobs,
+      signal: ctx.signal,
+      log: options.quiet ? () => {} : ctx.log,
+      warn: ctx.warn,
+    });
+  } finally {
+    hold.release();
+  }
+  if (report.refusals.length > 0) {
+    throw new BackupRefusedError(
+      report.refusals.length === 1 ? report.refusals[0]! : `${report.refusals.length} backup commands could not be done (see above)`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,12 @@
+// What every command gets from the entry point, so commands never reach for
+// process globals and tests can pin the clock and capture output.
+export interface CommandContext {
+  env: Record<string, string | undefined>;
+  now: () => Date;
+  signal: AbortSignal;
+  /** Progress and informational messages (stderr). */
+  log: (message: string) => void;
+  /** Warnings (stderr, never silenced by -q). */
+  warn: (message: string) => void;
+  stdout: (text: string) => void;
+}

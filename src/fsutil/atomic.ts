@@ -1,0 +1,102 @@
+// Durable writes: everything goes to a temporary name in the destination
+// folder, is fsynced, then renamed; the folder is fsynced after the rename.
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { hostname } from "node:os";
+import { fileError } from "../errors.ts";
+
+/** Prefix of every temporary file dsbackup creates; the rest names its owner. */
+export const TEMP_PREFIX = ".tmp-";
+
+export function tempNameFor(finalPath: string): string {
+  return join(dirname(finalPath), `${TEMP_PREFIX}${hostname()}-${process.pid}-${basename(finalPath)}`);
+}
+
+export function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch (err) {
+    throw fileError("fsync", dir, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export interface TempFile {
+  readonly fd: number;
+  readonly tempPath: string;
+  readonly finalPath: string;
+  /** fsync and close, still under the temporary name. */
+  seal(): void;
+  /** Rename to the final name and fsync the folder. Call seal() first. */
+  commit(): void;
+  /** Close (if open) and remove the temporary file; never throws. */
+  discard(): void;
+}
+
+export function createTempFile(finalPath: string, mode = 0o640): TempFile {
+  const tempPath = tempNameFor(finalPath);
+  let fd: number;
+  try {
+    fd = openSync(tempPath, "wx", mode);
+  } catch (err) {
+    throw fileError("create", tempPath, err);
+  }
+  let open = true;
+  let committed = false;
+  return {
+    fd,
+    tempPath,
+    finalPath,
+    seal() {
+      try {
+        fsyncSync(fd);
+      } catch (err) {
+        throw fileError("fsync", tempPath, err);
+      }
+      closeSync(fd);
+      open = false;
+    },
+    commit() {
+      try {
+        renameSync(tempPath, finalPath);
+      } catch (err) {
+        throw fileError("rename", tempPath, err);
+      }
+      committed = true;
+      fsyncDirectory(dirname(finalPath));
+    },
+    discard() {
+      if (open) {
+        try { closeSync(fd); } catch { /* already closed */ }
+        open = false;
+      }
+      if (!committed) {
+        try { unlinkSync(tempPath); } catch { /* nothing to remove */ }
+      }
+    },
+  };
+}
+
+export function writeAll(fd: number, data: Uint8Array, path: string): void {
+  let off = 0;
+  try {
+    while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+  } catch (err) {
+    throw fileError("write", path, err);
+  }
+}
+
+/** Replace a small file atomically with new content. */
+export function writeFileAtomic(finalPath: string, content: Uint8Array | string, mode = 0o640): void {
+  const temp = createTempFile(finalPath, mode);
+  try {
+    writeAll(temp.fd, typeof content === "string" ? new TextEncoder().encode(content) : content, temp.tempPath);
+    temp.seal();
+    temp.commit();
+  } finally {
+    temp.discard();
+  }
+}

@@ -1,0 +1,65 @@
+// backups/tindex: one line per backup run, `%-5d %-12d %s` (sequence number,
+// snapshot timestamp in epoch seconds, newest tid). Parsing is pure and strict:
+// a damaged index is refused with its line number, never renumbered silently.
+import { BackupRefusedError } from "../errors.ts";
+import { hex16 } from "../storage/names.ts";
+
+export interface IndexEntry {
+  seq: number;
+  timestamp: number;
+  tid: string;
+  line: number;
+}
+
+export const INDEX_HEADER =
+  "# DirectoryStorage backup index, written by dsbackup.\n" +
+  "# One line per backup run: sequence number, snapshot time (seconds since\n" +
+  "# the epoch), newest transaction id in the backup (16 hex digits).\n" +
+  "# Archives: PREFIX-SEQ.tgz (full), PREFIX-REF-to-SEQ.tgz (incremental).\n";
+
+export class IndexError extends BackupRefusedError {}
+
+export function parseIndex(text: string, path: string): IndexEntry[] {
+  const entries: IndexEntry[] = [];
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const content = lines[i]!.replace(/#.*$/, "").trim();
+    if (content === "") continue;
+    const where = `${path}:${i + 1}`;
+    const fields = content.split(/\s+/);
+    if (fields.length !== 3) throw new IndexError(`${where}: expected 3 fields (sequence, timestamp, tid), found ${fields.length}`);
+    const [seqText, timestampText, tid] = fields as [string, string, string];
+    if (!/^\d{1,9}$/.test(seqText) || Number(seqText) < 1) throw new IndexError(`${where}: bad sequence number ${JSON.stringify(seqText)}`);
+    if (!/^\d{1,12}$/.test(timestampText)) throw new IndexError(`${where}: bad timestamp ${JSON.stringify(timestampText)}`);
+    if (!hex16.test(tid)) throw new IndexError(`${where}: bad transaction id ${JSON.stringify(tid)} (expected 16 upper-case hex digits)`);
+    const seq = Number(seqText);
+    const previous = entries.at(-1);
+    if (previous && seq <= previous.seq) {
+      throw new IndexError(`${where}: sequence number ${seq} is not greater than ${previous.seq} on line ${previous.line}`);
+    }
+    entries.push({ seq, timestamp: Number(timestampText), tid, line: i + 1 });
+  }
+  return entries;
+}
+
+export function formatIndexLine(seq: number, timestamp: number, tid: string): string {
+  return `${String(seq).padEnd(5)} ${String(timestamp).padEnd(12)} ${tid}\n`;
+}
+
+export function nextSequence(entries: IndexEntry[]): number {
+  return entries.reduce((max, e) => Math.max(max, e.seq), 0) + 1;
+}
+
+/**
+ * The reference for `inc WHEN`: the last entry before the first one whose
+ * timestamp is later than WHEN (epoch seconds). Undefined if there is none.
+ */
+export function chooseReference(entries: IndexEntry[], whenSeconds: number): IndexEntry | undefined {
+  let reference: IndexEntry | undefined;
+  for (const entry of entries) {
+    if (entry.timestamp > whenSeconds) break;
+    reference = entry;
+  }
+  return reference;
+}
