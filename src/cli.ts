@@ -11,6 +11,11 @@ const PROGRAM = "dsbackup";
 
 /** Options that take a value; their value is shielded from cac, which would read "-36 hours" as flags. */
 const VALUE_OPTIONS = new Set(["--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
+/**
+ * Boolean options with a dash in their name: cac does not declare these as
+ * boolean to its parser, which would then take the next word as their value.
+ */
+const KEBAB_FLAGS = new Set(["--or-full", "--dry-run"]);
 /** Positional words of the backup language whose next word is a value. */
 const VALUE_WORDS = new Set(["inc", "prefix"]);
 
@@ -23,6 +28,10 @@ function shieldValues(argv: string[]): { argv: string[]; restore: (value: unknow
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
+    if (KEBAB_FLAGS.has(token)) {
+      out.push(`${token}=true`);
+      continue;
+    }
     out.push(token);
     if (token === "--") {
       out.push(...argv.slice(i + 1));
@@ -36,6 +45,7 @@ function shieldValues(argv: string[]): { argv: string[]; restore: (value: unknow
   const restoreOne = (v: unknown): unknown => {
     if (typeof v === "string" && v.startsWith("\u0000")) return saved[Number(v.slice(1))];
     if (Array.isArray(v)) return v.map(restoreOne);
+    if (v === "true") return true;
     return v;
   };
   return { argv: out, restore: restoreOne };
@@ -84,7 +94,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   if (cli.options.help || cli.options.version) return ExitCode.ok;
-  await cli.runMatchedCommand();
+  try {
+    await cli.runMatchedCommand();
+  } catch (err) {
+    if ((err as Error)?.name === "CACError") throw new UsageError((err as Error).message);
+    throw err;
+  }
   return result ?? ExitCode.ok;
 }
 

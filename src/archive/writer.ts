@@ -432,7 +432,7 @@ class Output {
 
   private startWorkers(): void {
     for (let i = 0; i < this.jobs; i++) {
-      const worker = new Worker(new URL("./gzip-worker.ts", import.meta.url).href);
+      const worker = new Worker(gzipWorkerUrl());
       const slot: WorkerSlot = { worker, pending: new Map(), stopped: false };
       worker.onmessage = (e: MessageEvent<CompressReply>) => {
         const r = e.data;
@@ -498,4 +498,15 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
     }
     off += n;
   }
+}
+
+/**
+ * Where the worker's code is. From source it sits beside this file. In a
+ * compiled executable this module is bundled into the entry file at the root
+ * of Bun's embedded file system, and the extra entry point keeps its path
+ * relative to src/ (scripts/build.ts passes src/archive/gzip-worker.ts).
+ */
+export function gzipWorkerUrl(moduleUrl: string = import.meta.url): string {
+  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return new URL("./archive/gzip-worker.ts", moduleUrl).href;
+  return new URL("./gzip-worker.ts", moduleUrl).href;
 }
