@@ -125,7 +125,7 @@ function militaryZone(letter: string): Word | undefined {
   const c = letter.charCodeAt(0) - 64; // A = 1
   if (c >= 1 && c <= 9) return ["ZONE", h(c)];
   if (c >= 11 && c <= 13) return ["ZONE", h(c - 1)];
-  if (c >= 14 && c <= 25) return ["ZONE", h(-(c <= 19 ? c - 13 : c - 12))];
+  if (c >= 14 && c <= 25) return ["ZONE", h(-(c - 13))];
   return undefined;
 }
 

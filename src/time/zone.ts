@@ -214,23 +214,13 @@ function posixRuleAt(tz: PosixTz, t: number): ZoneRule {
   const dstDef = tz.dst;
   if (!dstDef) return std;
   const dst: ZoneRule = { offset: dstDef.offset, isdst: true, abbr: dstDef.abbr };
-  const year = civilFromDays(Math.floor((t + tz.std.offset) / DAY)).year;
-  // Check this year and neighbours so instants near New Year resolve correctly.
-  let best: ZoneRule = std;
-  let bestAt = -Infinity;
-  for (const y of [year - 1, year, year + 1]) {
-    const startAt = ruleWallTime(dstDef.start, y) - tz.std.offset;
-    const endAt = ruleWallTime(dstDef.end, y) - dstDef.offset;
-    if (startAt <= t && startAt > bestAt) {
-      best = dst;
-      bestAt = startAt;
-    }
-    if (endAt <= t && endAt > bestAt) {
-      best = std;
-      bestAt = endAt;
-    }
-  }
-  return best;
+  // As glibc's __tz_compute: rules of the UTC year; before 1970 they are anchored at 1970-01-01.
+  const year = civilFromDays(Math.floor(t / DAY)).year;
+  const base = year > 1970 ? 0 : -daysFromCivil(year, 1, 1) * DAY;
+  const startAt = ruleWallTime(dstDef.start, year) + base - tz.std.offset;
+  const endAt = ruleWallTime(dstDef.end, year) + base - dstDef.offset;
+  const isdst = startAt > endAt ? t < endAt || t >= startAt : t >= startAt && t < endAt;
+  return isdst ? dst : std;
 }
 
 class PosixZone implements TimeZone {
