@@ -673,7 +673,6 @@ function parseGnu(input: string, now: TimeSpec, defaultZone: TimeZone): TimeSpec
   } else if (p.startsWith('TZ="')) {
     return null; // unterminated or badly escaped TZ="..."
   }
-  if (p === "") p = "0"; // GNU: an empty date (after TZ=) means "0"
   const tmp = localtime(zone, now.sec);
 
   // Local zone abbreviations (e.g. CET/CEST) carry a DST flag rather than an offset.
@@ -717,6 +716,8 @@ function parseGnu(input: string, now: TimeSpec, defaultZone: TimeZone): TimeSpec
   try {
     const toks = lex(p, localNames);
     if (toks.some((t) => t.kind === "ERR")) return null;
+    // Deliberately stricter than GNU: a string with no date items at all ("+", "()", 'TZ="UTC"') is refused.
+    if (toks.length === 0) return null;
     if (!parseItems(toks, pc)) return null;
   } catch (e) {
     if (e instanceof Abort) return null;

@@ -162,7 +162,7 @@ export function parsePosixTz(spec: string): PosixTz | null {
   if (stdName === null) return null;
   const stdOff = hms(true, 24);
   if (stdOff === null) return null;
-  const result: PosixTz = { std: { abbr: stdName, offset: -stdOff } };
+  const result: PosixTz = { std: { abbr: stdName, offset: 0 - stdOff || 0 } };
   if (i === spec.length) return result;
   const dstName = name();
   if (dstName === null) return null;
