@@ -4,6 +4,8 @@
 import cac from "cac";
 import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { DateUsageError, runDate } from "./commands/date.ts";
+import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { commit, version } from "./version.ts";
 
@@ -57,6 +59,8 @@ function helpFooter(): string {
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
+  if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
   const { argv: shielded, restore } = shieldValues(argv);
   const cli = cac(PROGRAM);
   let result: Promise<number> | undefined;
@@ -82,6 +86,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       }
       result = backupCommand(restored, restoreOptions(options), ctx);
     });
+
+  cli
+    .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
+    .allowUnknownOptions()
+    .example('dsbackup date -d "36 hours ago" +%s');
 
   cli.help((sections) => {
     sections.push({ body: helpFooter() });
@@ -137,6 +146,14 @@ export function reportError(err: unknown): number {
   if (err instanceof DsError) {
     process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
     return err.exitCode;
+  }
+  if (err instanceof InvalidDateError) {
+    process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
+    return ExitCode.failure; // as GNU date does
+  }
+  if (err instanceof DateUsageError) {
+    process.stderr.write(`${PROGRAM}: date: ${oneLine(err.message)}\n`);
+    return ExitCode.usage;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`${PROGRAM}: internal error: ${oneLine(message)}\n`);
