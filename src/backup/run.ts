@@ -9,6 +9,7 @@ import { formatIndexLine, chooseReference, INDEX_HEADER, nextSequence, parseInde
 import { createTempFile, writeFileAtomic, type TempFile } from "../fsutil/atomic.ts";
 import { readU64File, type Storage } from "../storage/home.ts";
 import { formatTid, ZERO_TID } from "../storage/records.ts";
+import { recoverStaleTemps } from "./stale.ts";
 import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
 import type { BackupStep } from "./plan.ts";
 
@@ -19,6 +20,11 @@ export interface BackupOptions {
   steps: BackupStep[];
   /** Take a full backup when `inc` finds no reference backup. */
   orFull?: boolean;
+  /**
+   * This run holds the storage's lock itself, so no other dsbackup can be
+   * writing: stale temporary files of dead runs are completed or removed.
+   */
+  holdsLock?: boolean;
   /** Write the (single) archive to this descriptor instead of backups/. */
   outputFd?: number;
   level?: number;
@@ -97,6 +103,8 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
   const { storage, log, warn } = opts;
   const backupsDir = backupsDirectory(storage.home);
   const index = readIndex(backupsDir);
+  // A previous run that was killed is worth a warning even under -q.
+  recoverStaleTemps(backupsDir, index, warn, opts.holdsLock === true);
   const seq = nextSequence(index);
   const newestTid = readU64File(storage, "x.serial", false) ?? ZERO_TID;
   const packedTid = readU64File(storage, "x.packed", false) ?? ZERO_TID;

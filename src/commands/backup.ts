@@ -37,6 +37,7 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
       storage,
       timestamp: hold.timestamp,
       steps,
+      holdsLock: !hold.underSnapshotTool,
       orFull: options.orFull,
       outputFd: options.output === "-" ? 1 : undefined,
       level,

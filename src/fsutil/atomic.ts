@@ -12,6 +12,28 @@ export function tempNameFor(finalPath: string): string {
   return join(dirname(finalPath), `${TEMP_PREFIX}${hostname()}-${process.pid}-${basename(finalPath)}`);
 }
 
+/**
+ * The owner and final name of a temporary file created on this host by
+ * tempNameFor, or undefined for any other name (another host's, or not ours).
+ */
+export function parseOwnTempName(name: string, host: string = hostname()): { pid: number; finalName: string } | undefined {
+  const prefix = `${TEMP_PREFIX}${host}-`;
+  if (!name.startsWith(prefix)) return undefined;
+  const m = /^([1-9]\d{0,9})-(.+)$/.exec(name.slice(prefix.length));
+  if (!m) return undefined;
+  return { pid: Number(m[1]), finalName: m[2]! };
+}
+
+/** Whether a process with this pid exists on this host (kill(pid, 0); EPERM means it exists). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
 export function fsyncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
@@ -93,7 +115,7 @@ export function writeAll(fd: number, data: Uint8Array, path: string): void {
 export function writeFileAtomic(finalPath: string, content: Uint8Array | string, mode = 0o640): void {
   const temp = createTempFile(finalPath, mode);
   try {
-    writeAll(temp.fd, typeof content === "string" ? new TextEncoder().encode(content) : content, temp.tempPath);
+    writeAll(temp.fd, typeof content === "string" ? new TextEncoder().encode(content) : content, finalPath);
     temp.seal();
     temp.commit();
   } finally {
