@@ -91,6 +91,15 @@ export class FileError extends DsError {
   }
 }
 
+/** An error restated with more context (what it means for the run), keeping its exit status. */
+export class ContextError extends DsError {
+  override readonly exitCode: number;
+  constructor(message: string, cause: DsError) {
+    super(message, { cause });
+    this.exitCode = cause.exitCode;
+  }
+}
+
 export function describeErrno(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case "ENOENT": return "no such file or directory";

@@ -3,7 +3,7 @@
 // Nothing reaches a final name unless every step that wrote did so completely.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BackupRefusedError, DsError, StorageError, UsageError, fileError } from "../errors.ts";
+import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, StorageError, UsageError, fileError } from "../errors.ts";
 import { writeArchive, type ArchiveEntry } from "../archive/writer.ts";
 import { formatIndexLine, chooseReference, INDEX_HEADER, nextSequence, parseIndex, type IndexEntry } from "../index/tindex.ts";
 import { createTempFile, writeFileAtomic, type TempFile } from "../fsutil/atomic.ts";
@@ -173,6 +173,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
   }
 
   const temps: TempFile[] = [];
+  let indexWritten = false;
   try {
     for (const plan of plans) {
       const finalPath = join(backupsDir, plan.finalName);
@@ -190,6 +191,12 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
         jobs: opts.jobs,
         signal: opts.signal,
         onProgress: opts.onProgress,
+      }).catch((err: unknown) => {
+        // The writer knows only a descriptor: name the archive the user asked for.
+        if (err instanceof FileError && err.operation === "write" && err.path.startsWith("the archive")) {
+          throw new FileError("write", shownPath, err.cause);
+        }
+        throw err;
       });
       temps.at(-1)?.seal();
       log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)}`);
@@ -203,11 +210,13 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
     }
     if (report.archives.length > 0) {
       appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
+      indexWritten = true;
       for (const temp of temps) temp.commit();
     }
   } catch (err) {
-    if (err instanceof DsError) throw err;
-    throw new DsError(`Backup failed: ${(err as Error).message}`, { cause: err });
+    const error = err instanceof DsError ? err : new DsError(`Backup failed: ${(err as Error).message}`, { cause: err });
+    if (indexWritten || error instanceof InterruptedError) throw error;
+    throw new ContextError(`${error.message}; nothing was committed`, error);
   } finally {
     for (const temp of temps) temp.discard();
   }
