@@ -12,6 +12,7 @@ import { formatTid, ZERO_TID } from "../storage/records.ts";
 import { recoverStaleTemps } from "./stale.ts";
 import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
 import type { BackupStep } from "./plan.ts";
+import { readStats, writeStats, type ProgressLine } from "./progress.ts";
 
 export interface BackupOptions {
   storage: Storage;
@@ -32,7 +33,8 @@ export interface BackupOptions {
   signal?: AbortSignal;
   log: (message: string) => void;
   warn: (message: string) => void;
-  onProgress?: (p: { files: number; bytes: number }) => void;
+  /** Called with an estimate of the file count (previous full backup), then with progress. */
+  progress?: { start(kind: "full" | "inc", expectedFiles?: number): ProgressLine };
 }
 
 export interface WrittenArchive {
@@ -186,18 +188,24 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
         temps.push(temp);
         fd = temp.fd;
       }
-      const result = await writeArchive(plan.entries(), fd, {
-        level: opts.level,
-        jobs: opts.jobs,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-      }).catch((err: unknown) => {
+      const line = opts.progress?.start(plan.kind, plan.kind === "full" ? readStats(backupsDir)?.fullFiles : undefined);
+      let result;
+      try {
+        result = await writeArchive(plan.entries(), fd, {
+          level: opts.level,
+          jobs: opts.jobs,
+          signal: opts.signal,
+          onProgress: line ? (p) => line.update(p) : undefined,
+        });
+      } catch (err) {
         // The writer knows only a descriptor: name the archive the user asked for.
         if (err instanceof FileError && err.operation === "write" && err.path.startsWith("the archive")) {
           throw new FileError("write", shownPath, err.cause);
         }
         throw err;
-      });
+      } finally {
+        line?.clear();
+      }
       temps.at(-1)?.seal();
       log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)}`);
       report.archives.push({
@@ -212,6 +220,14 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
       appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
       indexWritten = true;
       for (const temp of temps) temp.commit();
+      const full = report.archives.find((a) => a.kind === "full");
+      if (full) {
+        try {
+          writeStats(backupsDir, { fullFiles: full.files, fullBytes: full.bytes });
+        } catch (err) {
+          warn(`could not record statistics for the progress ETA: ${(err as Error).message}`);
+        }
+      }
     }
   } catch (err) {
     const error = err instanceof DsError ? err : new DsError(`Backup failed: ${(err as Error).message}`, { cause: err });
