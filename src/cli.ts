@@ -144,7 +144,12 @@ export async function main(argv: string[]): Promise<number> {
 
 /** The single mapping from an error to stderr and an exit status. */
 export function reportError(err: unknown): number {
-  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, " ").trim();
+  // One line, and no control characters from hostile input (terminal escapes, carriage returns).
+  const oneLine = (s: string) =>
+    s
+      .replace(/\s*\n\s*/g, " ")
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`)
+      .trim();
   if (err instanceof DsError) {
     process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
     return err.exitCode;

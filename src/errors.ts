@@ -110,6 +110,8 @@ export function describeErrno(err: NodeJS.ErrnoException): string {
     case "ENOTDIR": return "not a directory";
     case "EIO": return "input/output error";
     case "EROFS": return "read-only file system";
+    case "ELOOP": return "is a symbolic link (not followed)";
+    case "EEXIST": return "already exists";
     default: return err.code ? `${err.code}` : String(err.message ?? err);
   }
 }

@@ -19,6 +19,12 @@ export function validatePrefix(prefix: string): string {
   return prefix;
 }
 
+/** A user's string for an error message: quoted, and cut short if huge. */
+export function quoteInput(text: string, max = 80): string {
+  if (text.length <= max) return `'${text}'`;
+  return `'${text.slice(0, max)}...' (${text.length} characters)`;
+}
+
 export function parseBackupWords(words: string[], now: Date, zone?: string): BackupStep[] {
   const steps: BackupStep[] = [];
   let prefix = DEFAULT_PREFIX;
@@ -41,7 +47,7 @@ export function parseBackupWords(words: string[], now: Date, zone?: string): Bac
         try {
           instant = parseTime(when, { now, zone });
         } catch (err) {
-          throw new UsageError(`inc: ${(err as Error).message}`, { cause: err });
+          throw new UsageError(`inc: invalid date ${quoteInput(when)}`, { cause: err });
         }
         steps.push({ kind: "inc", prefix, when, whenSeconds: Math.floor(instant.getTime() / 1000) });
         break;

@@ -34,6 +34,7 @@ function samePath(a: string, b: string): boolean {
 export function resolveHome(storageArg: string | undefined, env: SnapshotEnvironment): string {
   if (env.SNAPSHOT_VERSION === undefined) {
     if (storageArg === undefined) throw new UsageError("--storage DIR is required (or run under dsbackup snapshot)");
+    if (storageArg === "") throw new UsageError("--storage needs a directory, not an empty string");
     return resolve(storageArg);
   }
   if (env.SNAPSHOT_VERSION !== "2") {

@@ -2,7 +2,7 @@
 // reads anything under A/, and the helpers that read its small files.
 import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { StorageError, fileError } from "../errors.ts";
+import { StorageError, describeErrno, fileError } from "../errors.ts";
 import { databasePath, isFormat, formats, type Format } from "./names.ts";
 import { decodeU64Hex } from "./records.ts";
 import { getSetting, parseSettings } from "./settings.ts";
@@ -41,7 +41,7 @@ export function openStorage(homeArg: string, opts: { requireFull?: boolean } = {
   try {
     text = readFileSync(settingsPath, "utf8");
   } catch (err) {
-    throw new StorageError(`Not a storage: cannot read ${settingsPath}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new StorageError(`Not a storage: cannot read ${settingsPath}: ${describeErrno(err as NodeJS.ErrnoException)}`);
   }
   const settings = parseSettings(text, settingsPath);
   const classname = getSetting(settings, "storage", "classname");

@@ -4,10 +4,9 @@
 // injection) with an explicit check of whether this machine allows them.
 import { expect } from "bun:test";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, statSync } from "node:fs";
 import { constants as osConstants, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTree } from "../fixtures/generator.ts";
 import { BINARY, hasCommand, type RunResult } from "../helpers.ts";
 import { tryLockFile } from "../../src/snapshot/lock.ts";
 
@@ -20,11 +19,33 @@ export interface StorageState {
   archives: string[];
 }
 
+/**
+ * Every entry below `dir` but backups/: regular files by content, symbolic
+ * links by target, other special files by kind (never opened: a FIFO would block).
+ */
+function treeOf(dir: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  const visit = (rel: string) => {
+    for (const name of readdirSync(join(dir, rel))) {
+      const sub = rel ? `${rel}/${name}` : name;
+      if (sub === "backups") continue;
+      const path = join(dir, sub);
+      const st = lstatSync(path);
+      if (st.isDirectory()) visit(sub);
+      else if (st.isFile()) tree.set(sub, readFileSync(path));
+      else if (st.isSymbolicLink()) tree.set(sub, Buffer.from(`symlink -> ${readlinkSync(path)}`));
+      else tree.set(sub, Buffer.from(`special file, mode ${st.mode.toString(8)}`));
+    }
+  };
+  visit("");
+  return tree;
+}
+
 export function storageState(home: string): StorageState {
   const tindexPath = join(home, "backups", "tindex");
   return {
-    tree: readTree(home, (rel) => rel.startsWith("backups/")),
-    tindex: existsSync(tindexPath) ? readFileSync(tindexPath, "utf8") : null,
+    tree: treeOf(home),
+    tindex: existsSync(tindexPath) && statSync(tindexPath).isFile() ? readFileSync(tindexPath, "utf8") : null,
     archives: finalArchives(home),
   };
 }
