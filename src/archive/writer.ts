@@ -15,10 +15,10 @@
 // Compiled executable: gzip-worker.ts is a separate entry point of
 // `bun build --compile` (bun build --compile src/cli.ts src/archive/gzip-worker.ts).
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, write } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, write } from "node:fs";
 import { availableParallelism } from "node:os";
 import { DsError, InterruptedError, fileError } from "../errors.ts";
-import { gzipBlock, type CompressReply, type CompressRequest } from "./gzip.ts";
+import { gzipBlock, libdeflateLevel, WORKER_SOURCE, type CompressReply, type CompressRequest } from "./gzip.ts";
 import { BLOCK, encodeHeader, headerSize, type HeaderFields } from "./ustar.ts";
 
 export type ArchiveEntry =
@@ -68,7 +68,7 @@ export async function writeArchive(
   const signal = opts.signal;
   checkAbort(signal);
 
-  const out = new Output(outFd, level, jobs, signal);
+  const out = new Output(outFd, libdeflateLevel(level), jobs, signal);
   const w = new TarBuilder(out);
   let entryCount = 0;
   const add = (e: ArchiveEntry) => {
@@ -432,7 +432,7 @@ class Output {
 
   private startWorkers(): void {
     for (let i = 0; i < this.jobs; i++) {
-      const worker = new Worker(new URL("./gzip-worker.ts", import.meta.url).href);
+      const worker = new Worker(gzipWorkerUrl());
       const slot: WorkerSlot = { worker, pending: new Map(), stopped: false };
       worker.onmessage = (e: MessageEvent<CompressReply>) => {
         const r = e.data;
@@ -473,6 +473,32 @@ class Output {
       }
     });
   }
+}
+
+let blobUrl: string | undefined;
+
+/**
+ * Where the compression worker's code is:
+ * - under `bun run` / `bun test`: gzip-worker.ts next to this module;
+ * - in the executable built with `bun build --compile src/cli.ts
+ *   src/archive/gzip-worker.ts`: the embedded entry point, which Bun stores
+ *   under /$bunfs/root/ relative to the entry points' common folder (src/,
+ *   so archive/gzip-worker.js, loaded by its .ts name), while import.meta.url
+ *   of every bundled module is the executable's own /$bunfs/root/NAME;
+ * - otherwise (the worker was not built in, or DSBACKUP_GZIP_WORKER=blob):
+ *   the same code from a Blob URL, so compression still runs in parallel.
+ */
+export function gzipWorkerUrl(): string {
+  if (process.env.DSBACKUP_GZIP_WORKER !== "blob") {
+    const here = new URL("./gzip-worker.ts", import.meta.url);
+    if (!here.href.includes("/$bunfs/")) return here.href;
+    for (const sub of ["archive/", "src/archive/", ""]) {
+      const embedded = `${import.meta.dir}/${sub}gzip-worker`;
+      if (existsSync(`${embedded}.js`) || existsSync(`${embedded}.ts`)) return `${embedded}.ts`;
+    }
+  }
+  blobUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
+  return blobUrl;
 }
 
 interface WorkerSlot {
