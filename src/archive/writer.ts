@@ -432,7 +432,9 @@ class Output {
 
   private startWorkers(): void {
     for (let i = 0; i < this.jobs; i++) {
-      const worker = new Worker(gzipWorkerUrl());
+      const url = gzipWorkerUrl();
+      if (i === 0 && process.env.DSBACKUP_DEBUG_WORKER) process.stderr.write(`dsbackup: compression worker ${url}\n`);
+      const worker = new Worker(url);
       const slot: WorkerSlot = { worker, pending: new Map(), stopped: false };
       worker.onmessage = (e: MessageEvent<CompressReply>) => {
         const r = e.data;
