@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 /** Files bundled as extra entry points so the executable carries them (workers). */
-export const EXTRA_ENTRY_POINTS: string[] = [];
+export const EXTRA_ENTRY_POINTS: string[] = ["src/archive/gzip-worker.ts"];
 
 export function gitCommit(): string {
   const r = spawnSync("git", ["rev-parse", "--short=12", "HEAD"], { encoding: "utf8" });

@@ -4,6 +4,8 @@
 import cac from "cac";
 import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { DateUsageError, runDate } from "./commands/date.ts";
+import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { commit, version } from "./version.ts";
 
@@ -11,6 +13,11 @@ const PROGRAM = "dsbackup";
 
 /** Options that take a value; their value is shielded from cac, which would read "-36 hours" as flags. */
 const VALUE_OPTIONS = new Set(["--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
+/**
+ * Boolean options with a dash in their name: cac does not declare these as
+ * boolean to its parser, which would then take the next word as their value.
+ */
+const KEBAB_FLAGS = new Set(["--or-full", "--dry-run"]);
 /** Positional words of the backup language whose next word is a value. */
 const VALUE_WORDS = new Set(["inc", "prefix"]);
 
@@ -23,6 +30,10 @@ function shieldValues(argv: string[]): { argv: string[]; restore: (value: unknow
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
+    if (KEBAB_FLAGS.has(token)) {
+      out.push(`${token}=true`);
+      continue;
+    }
     out.push(token);
     if (token === "--") {
       out.push(...argv.slice(i + 1));
@@ -36,6 +47,7 @@ function shieldValues(argv: string[]): { argv: string[]; restore: (value: unknow
   const restoreOne = (v: unknown): unknown => {
     if (typeof v === "string" && v.startsWith("\u0000")) return saved[Number(v.slice(1))];
     if (Array.isArray(v)) return v.map(restoreOne);
+    if (v === "true") return true;
     return v;
   };
   return { argv: out, restore: restoreOne };
@@ -47,6 +59,8 @@ function helpFooter(): string {
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
+  if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
   const { argv: shielded, restore } = shieldValues(argv);
   const cli = cac(PROGRAM);
   let result: Promise<number> | undefined;
@@ -73,6 +87,11 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       result = backupCommand(restored, restoreOptions(options), ctx);
     });
 
+  cli
+    .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
+    .allowUnknownOptions()
+    .example('dsbackup date -d "36 hours ago" +%s');
+
   cli.help((sections) => {
     sections.push({ body: helpFooter() });
     return sections;
@@ -84,7 +103,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     throw new UsageError((err as Error).message);
   }
   if (cli.options.help || cli.options.version) return ExitCode.ok;
-  await cli.runMatchedCommand();
+  try {
+    await cli.runMatchedCommand();
+  } catch (err) {
+    if ((err as Error)?.name === "CACError") throw new UsageError((err as Error).message);
+    throw err;
+  }
   return result ?? ExitCode.ok;
 }
 
@@ -105,6 +129,8 @@ export async function main(argv: string[]): Promise<number> {
     log: (m) => process.stderr.write(`${m}\n`),
     warn: (m) => process.stderr.write(`${PROGRAM}: warning: ${m}\n`),
     stdout: (t) => process.stdout.write(t),
+    writeStderr: (t) => process.stderr.write(t),
+    isTerminal: Boolean(process.stderr.isTTY),
   };
   try {
     return await run(argv, ctx);
@@ -122,6 +148,14 @@ export function reportError(err: unknown): number {
   if (err instanceof DsError) {
     process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
     return err.exitCode;
+  }
+  if (err instanceof InvalidDateError) {
+    process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
+    return ExitCode.failure; // as GNU date does
+  }
+  if (err instanceof DateUsageError) {
+    process.stderr.write(`${PROGRAM}: date: ${oneLine(err.message)}\n`);
+    return ExitCode.usage;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`${PROGRAM}: internal error: ${oneLine(message)}\n`);

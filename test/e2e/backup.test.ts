@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { appendTransactions, createStorage, packStorage, readTree } from "../fixtures/generator.ts";
 import { dsbackup, extractWith, filesIn, listArchive, tempDir, tools, type Extractor } from "../helpers.ts";
 import { formats, databasePath } from "../../src/storage/names.ts";
@@ -49,7 +49,9 @@ describe.each(formats)("format %s", (format) => {
   test("full backup holds exactly the spec's entries and extracts byte-identical", () => {
     const { home } = newStorage(format);
     // A revision marked deleted by a pack must be left out.
-    writeFileSync(join(home, "A", databasePath(format, "o00000000000000FF.03C5A1B2C3D4E5F6")) + "-1790000000-deleted", "old");
+    const deleted = join(home, "A", databasePath(format, "o00000000000000FF.03C5A1B2C3D4E5F6")) + "-1790000000-deleted";
+    mkdirSync(dirname(deleted), { recursive: true });
+    writeFileSync(deleted, "old");
     const r = dsbackup(["--storage", home, "full"]);
     expect(r.stderr).toContain("This is backup sequence number 1");
     expect(r.status).toBe(0);
@@ -282,5 +284,18 @@ describe("streaming to standard output", () => {
     expect(listArchive(out)).toContain("A/x/serial");
     expect(filesIn(join(home, "backups"))).toEqual(["tindex"]);
     expect(indexOf(home)).toHaveLength(1);
+  });
+});
+
+describe("compiled binary with compression workers", () => {
+  test("a multi-block archive (--jobs 2) is complete and passes gzip -t", () => {
+    const home = join(tempDir("big"), "storage");
+    createStorage(home, { format: "bushy", transactions: 400, objectsPerTransaction: 6, pickleBytes: [900, 1500], seed: 21 });
+    const r = dsbackup(["--storage", home, "--jobs", "2", "full"]);
+    expect(r.stderr).not.toContain("worker");
+    expect(r.status).toBe(0);
+    const archive = join(home, "backups", "backup-1.tgz");
+    expect(spawnSync("gzip", ["-t", archive]).status).toBe(0);
+    expect(listArchive(archive).filter((n) => !n.endsWith("/")).sort()).toEqual([...expectedTree(home).keys()].sort());
   });
 });
