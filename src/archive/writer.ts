@@ -71,18 +71,20 @@ export async function writeArchive(
   const out = new Output(outFd, libdeflateLevel(level), jobs, signal);
   const w = new TarBuilder(out);
   let entryCount = 0;
-  const add = (e: ArchiveEntry) => {
+  /** Returns a promise only for a file bigger than a block. */
+  const add = (e: ArchiveEntry): void | Promise<void> => {
     if (signal?.aborted) checkAbort(signal);
-    if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
-    else if (e.kind === "file") w.addFile(e.name, e.sourcePath, e.size);
-    else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
     entryCount++;
+    if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
+    else if (e.kind === "file") return w.addFile(e.name, e.sourcePath, e.size);
+    else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
   };
   const progress = () => opts.onProgress?.({ files: w.files, bytes: w.inputBytes });
   try {
     if (Symbol.asyncIterator in entries) {
       for await (const e of entries) {
-        add(e);
+        const big = add(e);
+        if (big) await big;
         if (w.pendingFlush) {
           await w.flush();
           progress();
@@ -91,7 +93,8 @@ export async function writeArchive(
     } else {
       // Sync iterables: no await per entry, only per block.
       for (const e of entries) {
-        add(e);
+        const big = add(e);
+        if (big) await big;
         if (w.pendingFlush) {
           await w.flush();
           progress();
@@ -198,7 +201,12 @@ class TarBuilder {
     });
   }
 
-  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void {
+  /**
+   * Add a regular file. Files of up to one block are read synchronously; a
+   * bigger one returns a promise and hands each block on as it fills, so
+   * memory stays bounded whatever the file size.
+   */
+  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void | Promise<void> {
     const clean = cleanName(name);
     let fd: number;
     try {
@@ -209,6 +217,7 @@ class TarBuilder {
       }
       throw fileError("read", sourcePath, err);
     }
+    let closeHere = true;
     try {
       let st;
       try {
@@ -230,47 +239,59 @@ class TarBuilder {
         mtime: Math.max(0, Math.floor(st.mtimeMs / 1000)),
         type: "0",
       });
-      this.readData(fd, sourcePath, size);
-      this.files++;
-      this.inputBytes += size;
-    } finally {
-      try {
-        closeSync(fd);
-      } catch {
-        // a failed close of a read-only fd loses nothing
+      this.left = size;
+      if (size <= BLOCK_SIZE) {
+        while (!this.readStep(fd, sourcePath, size));
+        this.fileDone(size);
+        return;
       }
+      closeHere = false;
+      return this.readBig(fd, sourcePath, size).finally(() => closeQuietly(fd));
+    } finally {
+      if (closeHere) closeQuietly(fd);
     }
   }
 
-  /**
-   * Read exactly `size` bytes of `fd` into the stream, then pad to 512. The
-   * last read asks for one byte more (blocks have one byte of slack) to see
-   * whether the file grew; a short read before `size` means it shrank.
-   */
-  private readData(fd: number, path: string, size: number): void {
-    let left = size;
-    for (;;) {
-      if (this.pos === BLOCK_SIZE) this.nextBlock();
-      const room = BLOCK_SIZE - this.pos;
-      const last = left <= room;
-      const want = last ? left + 1 : room;
-      let n: number;
-      try {
-        n = readSync(fd, this.buf, this.pos, want, null);
-      } catch (err) {
-        throw fileError("read", path, err);
-      }
-      if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${size} bytes)`);
-      if (n === 0 && left > 0) {
-        throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${size} bytes, got ${size - left})`);
-      }
-      this.pos += n;
-      this.tarBytes += n;
-      left -= n;
-      if (left === 0) break; // the extra byte asked for was not there: size is right
-    }
+  private async readBig(fd: number, path: string, size: number): Promise<void> {
+    while (!this.readStep(fd, path, size)) if (this.full.length) await this.flush();
+    this.fileDone(size);
+  }
+
+  private fileDone(size: number): void {
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) this.zeros(pad);
+    this.files++;
+    this.inputBytes += size;
+  }
+
+  /** Bytes of the current file still to read. */
+  private left = 0;
+
+  /**
+   * One read of the current file into the stream; true when all `size` bytes
+   * are in. The last read asks for one byte more (blocks have one byte of
+   * slack) to see whether the file grew; a read of 0 bytes before `size`
+   * means it shrank.
+   */
+  private readStep(fd: number, path: string, size: number): boolean {
+    if (this.pos === BLOCK_SIZE) this.nextBlock();
+    const room = BLOCK_SIZE - this.pos;
+    const left = this.left;
+    const want = left <= room ? left + 1 : room;
+    let n: number;
+    try {
+      n = readSync(fd, this.buf, this.pos, want, null);
+    } catch (err) {
+      throw fileError("read", path, err);
+    }
+    if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${size} bytes)`);
+    if (n === 0 && left > 0) {
+      throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${size} bytes, got ${size - left})`);
+    }
+    this.pos += n;
+    this.tarBytes += n;
+    this.left = left - n;
+    return this.left === 0; // the extra byte asked for was not there: the size is right
   }
 
   /** Two zero blocks, then zeros up to a multiple of the 10240-byte record. */
@@ -279,6 +300,14 @@ class TarBuilder {
     const rem = this.tarBytes % RECORD_SIZE;
     if (rem) this.zeros(RECORD_SIZE - rem);
     this.ended = true;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // a failed close of a read-only descriptor loses nothing
   }
 }
 
@@ -319,7 +348,7 @@ class Output {
     signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
-  /** A block buffer with one byte of slack (see readData). */
+  /** A block buffer with one byte of slack (see readStep). */
   takeBuffer(): Uint8Array {
     return new Uint8Array(this.freeBuffers.pop() ?? new ArrayBuffer(BLOCK_SIZE + 1));
   }
