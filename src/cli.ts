@@ -5,6 +5,7 @@ import cac from "cac";
 import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
 import { backupCommand } from "./commands/backup.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
+import { snapshotCommand } from "./commands/snapshot.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { commit, version } from "./version.ts";
@@ -61,6 +62,8 @@ function helpFooter(): string {
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
   if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
+  // `snapshot` too: COMMAND's own arguments must reach it untouched.
+  if (argv[0] === "snapshot") return snapshotCommand(argv.slice(1), ctx);
   const { argv: shielded, restore } = shieldValues(argv);
   const cli = cac(PROGRAM);
   let result: Promise<number> | undefined;
@@ -92,6 +95,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .allowUnknownOptions()
     .example('dsbackup date -d "36 hours ago" +%s');
 
+  cli
+    .command("snapshot [...command]", "Run COMMAND with the storage held in snapshot mode (see dsbackup snapshot --help)")
+    .usage("snapshot --storage DIR [-v] [-q] [-t SECONDS] [-s SECONDS] [--snapshot-conf FILE] [--] COMMAND [ARGS...]")
+    .allowUnknownOptions()
+    .example("dsbackup snapshot --storage /var/zope/storage -t 600 -- dsbackup full");
+
   cli.help((sections) => {
     sections.push({ body: helpFooter() });
     return sections;
@@ -115,7 +124,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  let intercept: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (intercept) return intercept(signal);
     interrupts++;
     if (interrupts > 1) process.exit(ExitCode.interrupted); // second signal: stop now
     controller.abort(new InterruptedError(`interrupted by ${signal}; nothing was committed`));
@@ -129,6 +140,12 @@ export async function main(argv: string[]): Promise<number> {
     log: (m) => process.stderr.write(`${m}\n`),
     warn: (m) => process.stderr.write(`${PROGRAM}: warning: ${m}\n`),
     stdout: (t) => process.stdout.write(t),
+    interceptSignals: (handler) => {
+      intercept = handler;
+      return () => {
+        if (intercept === handler) intercept = undefined;
+      };
+    },
   };
   try {
     return await run(argv, ctx);

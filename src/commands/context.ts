@@ -9,4 +9,9 @@ export interface CommandContext {
   /** Warnings (stderr, never silenced by -q). */
   warn: (message: string) => void;
   stdout: (text: string) => void;
+  /**
+   * Route SIGINT/SIGTERM to `handler` instead of aborting `signal`, until the
+   * returned function is called (the snapshot tool forwards them to COMMAND).
+   */
+  interceptSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
