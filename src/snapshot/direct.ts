@@ -138,7 +138,6 @@ function move(from: string, to: string, touched: Set<string>): void {
   } catch (err) {
     throw fileError("move", `${from} to ${to}`, err);
   }
-  touched.add(dirname(from));
 }
 
 /**
@@ -158,6 +157,7 @@ export function rollForward(home: string, format: Format): RollForwardReport {
     files++;
   }
   // Leave B/ empty: remove the folders the moved files lived in.
+  if (plan.fromB.length > 0) touched.add(B);
   const bFolders = lstatOrNull(B) ? listDir(B).filter((n) => statSync(join(B, n)).isDirectory()) : [];
   for (const dir of bFolders) {
     try {
