@@ -1,6 +1,6 @@
 // Shared test helpers: temporary folders, running the compiled binary, and
 // independent archive readers (GNU tar, bsdtar, Python's tarfile).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,6 +31,31 @@ export function dsbackup(args: string[], opts: { env?: Record<string, string>; i
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...opts.env };
   const r = spawnSync(BINARY, args, { env, encoding: "utf8", input: opts.input, maxBuffer: 1 << 30 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface RunningBinary {
+  child: ChildProcess;
+  /** Standard output so far (for waiting on a line the command prints). */
+  stdout: () => string;
+  done: Promise<RunResult>;
+}
+
+/**
+ * Start dist/dsbackup without blocking this process: needed when the test
+ * itself serves something the binary talks to, or sends it signals.
+ */
+export function dsbackupAsync(args: string[], opts: { env?: Record<string, string> } = {}): RunningBinary {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...opts.env };
+  const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const done = new Promise<RunResult>((resolve) => {
+    child.on("close", (code, signal) => resolve({ status: code ?? (signal ? -1 : -1), stdout: out, stderr: err }));
+  });
+  return { child, stdout: () => out, done };
 }
 
 export function hasCommand(name: string, versionArg = "--version"): boolean {
