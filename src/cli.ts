@@ -140,6 +140,8 @@ export async function main(argv: string[]): Promise<number> {
     log: (m) => process.stderr.write(`${m}\n`),
     warn: (m) => process.stderr.write(`${PROGRAM}: warning: ${m}\n`),
     stdout: (t) => process.stdout.write(t),
+    writeStderr: (t) => process.stderr.write(t),
+    isTerminal: Boolean(process.stderr.isTTY),
     interceptSignals: (handler) => {
       intercept = handler;
       return () => {

@@ -9,6 +9,10 @@ export interface CommandContext {
   /** Warnings (stderr, never silenced by -q). */
   warn: (message: string) => void;
   stdout: (text: string) => void;
+  /** Raw stderr, for the progress line. */
+  writeStderr: (text: string) => void;
+  /** stderr is a terminal: show progress. */
+  isTerminal: boolean;
   /**
    * Route SIGINT/SIGTERM to `handler` instead of aborting `signal`, until the
    * returned function is called (the snapshot tool forwards them to COMMAND).
