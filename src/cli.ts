@@ -124,11 +124,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  let firstSignalAt = 0;
   let intercept: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (intercept) return intercept(signal);
     interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted); // second signal: stop now
+    // A second signal stops at once; but one arriving within a second of the
+    // first is a duplicate: under `dsbackup snapshot` a Ctrl-C reaches us both
+    // from the terminal and forwarded by the snapshot tool.
+    if (interrupts > 1 && Date.now() - firstSignalAt > 1000) process.exit(ExitCode.interrupted);
+    if (interrupts === 1) firstSignalAt = Date.now();
     controller.abort(new InterruptedError(`interrupted by ${signal}; nothing was committed`));
   };
   process.on("SIGINT", onSignal);

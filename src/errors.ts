@@ -31,7 +31,7 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.ok, "success: everything asked for was done"],
   [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify found problems"],
   [ExitCode.usage, "usage error: bad option, argument or time string"],
-  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings"],
+  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings; a journal direct mode will not roll forward"],
   [ExitCode.locked, "storage locked by another process"],
   [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
   [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],

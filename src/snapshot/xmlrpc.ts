@@ -204,7 +204,12 @@ export async function callXmlRpc(url: string, method: string, params: XmlRpcValu
       throw new XmlRpcError(`no answer within ${Math.round(opts.timeoutMs / 1000)} s`, "timeout");
     }
     const code = e?.code;
-    const reason = code === "ConnectionRefused" || code === "ECONNREFUSED" ? "connection refused" : (code ?? "connection failed");
+    const reason =
+      code === "ConnectionRefused" || code === "ECONNREFUSED"
+        ? "connection refused"
+        : code === "ENOTFOUND" || code === "FailedToOpenSocket"
+          ? `cannot reach ${new URL(url).host}`
+          : (code ?? "connection failed");
     throw new XmlRpcError(reason, "network");
   }
   if (response.status !== 200) {
