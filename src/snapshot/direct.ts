@@ -8,7 +8,7 @@
 // Everything is checked before the first rename: a strange name in journal/,
 // a `journal/replica.tar`, an unknown file in a transaction, a symlink, or
 // folders on different file systems stop with an error and change nothing.
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, type Stats } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { StorageError, fileError } from "../errors.ts";
 import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
@@ -159,46 +159,36 @@ export function rollForward(home: string, format: Format): RollForwardReport {
   // Leave B/ empty: remove the folders the moved files lived in.
   if (plan.fromB.length > 0) touched.add(B);
   const bFolders = lstatOrNull(B) ? listDir(B).filter((n) => statSync(join(B, n)).isDirectory()) : [];
-  for (const dir of bFolders) {
-    try {
-      rmSync(join(B, dir), { recursive: true });
-    } catch (err) {
-      throw fileError("remove", join(B, dir), err);
-    }
-    touched.add(B);
-  }
+  for (const dir of bFolders) removeTree(join(B, dir), B, touched);
   // B/ holds older transactions than the journal: they must be in A/ for
   // good before a journal file may replace one of them.
-  fsyncAll(touched);
-  touched.clear();
+  flush(touched);
   for (const t of plan.done) {
     const folder = join(journal, t.folder);
     for (const file of t.files) {
       move(join(folder, file), join(A, databasePath(format, file)), touched);
       files++;
     }
-    fsyncAll(touched); // this transaction is in A/ before its folder goes
-    touched.clear();
-    try {
-      rmdirSync(folder);
-    } catch (err) {
-      throw fileError("remove", folder, err);
-    }
-    touched.add(journal);
+    flush(touched); // this transaction is in A/ before its (now empty) folder goes
+    removeTree(folder, journal, touched);
   }
-  for (const name of plan.temp) {
-    try {
-      rmSync(join(journal, name), { recursive: true });
-    } catch (err) {
-      throw fileError("remove", join(journal, name), err);
-    }
-    touched.add(journal);
-  }
-  fsyncAll(touched);
+  for (const name of plan.temp) removeTree(join(journal, name), journal, touched);
+  flush(touched);
   writeFileAtomic(snapshotMarkerPath(home), "", 0o644);
   return { transactions: plan.done.length, files, discarded: plan.temp.length };
 }
 
-function fsyncAll(dirs: Set<string>): void {
+/** fsync the touched folders, deepest first, and forget them. */
+function flush(dirs: Set<string>): void {
   for (const dir of [...dirs].sort().reverse()) fsyncDirectory(dir);
+  dirs.clear();
+}
+
+function removeTree(path: string, parent: string, touched: Set<string>): void {
+  try {
+    rmSync(path, { recursive: true });
+  } catch (err) {
+    throw fileError("remove", path, err);
+  }
+  touched.add(parent);
 }

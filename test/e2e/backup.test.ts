@@ -240,7 +240,9 @@ describe("refusals", () => {
     const holder = spawn("python3", ["-c", "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(30)", sublock]);
     await new Promise<void>((ok) => holder.stdout.once("data", () => ok()));
     const r = dsbackup(["--storage", home, "full"]);
+    const exited = new Promise((ok) => holder.once("close", ok));
     holder.kill();
+    await exited; // the kernel drops its lock only once it is gone
     expect(r.status).toBe(11);
     expect(r.stderr).toContain("locked by another process");
     // Our lock must make Python's non-blocking flock fail.

@@ -7,10 +7,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { createStorage, readTree } from "../fixtures/generator.ts";
-import { buildCrashedStorage } from "../fixtures/crash.ts";
+import { buildCrashedStorage, type CrashPlan } from "../fixtures/crash.ts";
 import { startToolkit, type Toolkit } from "../fixtures/toolkit.ts";
 import { BINARY, dsbackup, dsbackupAsync, filesIn, listArchive, tempDir, tools } from "../helpers.ts";
-import { databasePath, transactionName } from "../../src/storage/names.ts";
+import { databasePath, transactionName, type Format } from "../../src/storage/names.ts";
 import { tryLockFile } from "../../src/snapshot/lock.ts";
 import { parseIndex } from "../../src/index/tindex.ts";
 
@@ -200,6 +200,17 @@ describe.skipIf(!tools.python)("retrying while another process holds the lock", 
   });
 });
 
+/** A crashed storage and the state a clean shutdown would have left; `beforeCrash` runs on the stopped original. */
+function crashedStorage(label: string, format: Format, plan: CrashPlan, beforeCrash?: (base: string) => void) {
+  const dir = tempDir(label);
+  const base = join(dir, "base");
+  createStorage(base, { format, transactions: 5, objectsPerTransaction: 3, seed: 21 });
+  beforeCrash?.(base);
+  const expected = join(dir, "expected");
+  const crashed = join(dir, "crashed");
+  return { crashed, expected, ...buildCrashedStorage(base, format, expected, crashed, plan) };
+}
+
 describe("stopped and crashed storages (direct mode)", () => {
   test("old form, exit statuses, and a stopped storage needing no roll-forward", () => {
     const home = storage("old-form", "flat");
@@ -219,13 +230,9 @@ describe("stopped and crashed storages (direct mode)", () => {
   });
 
   test.each(["bushy", "lawn"] as const)("crashed %s storage: a backup rolls it forward; the incremental holds the rolled-forward transactions", (format) => {
-    const dir = tempDir(`crash-${format}`);
-    const base = join(dir, "base");
-    createStorage(base, { format, transactions: 6, objectsPerTransaction: 3, seed: 21 });
-    expect(dsbackup(["--storage", base, "full"]).status).toBe(0);
-    const expected = join(dir, "expected");
-    const crashed = join(dir, "crashed");
-    const { rolled, incomplete } = buildCrashedStorage(base, format, expected, crashed, { inB: 1, done: 3, temp: true });
+    const { crashed, expected, rolled, incomplete } = crashedStorage(`crash-${format}`, format, { inB: 1, done: 3, temp: true }, (base) => {
+      expect(dsbackup(["--storage", base, "full"]).status).toBe(0);
+    });
 
     // With nodirect the crash is refused with the three causes.
     writeFileSync(join(crashed, "config", "snapshot.conf"), "nodirect\n");
@@ -248,23 +255,15 @@ describe("stopped and crashed storages (direct mode)", () => {
   });
 
   test("crashed storage without snapshot.conf: dsbackup full rolls it forward by itself", () => {
-    const dir = tempDir("crash-noconf");
-    const base = join(dir, "base");
-    createStorage(base, { format: "chunky", transactions: 4, seed: 2 });
-    const crashed = join(dir, "crashed");
-    buildCrashedStorage(base, "chunky", join(dir, "expected"), crashed, { inB: 0, done: 2, temp: false });
+    const { crashed, expected } = crashedStorage("crash-noconf", "chunky", { inB: 0, done: 2, temp: false });
     const r = dsbackup(["--storage", crashed, "full"]);
     expect(r.stderr).toContain("Entered snapshot mode using direct access");
     expect(r.status).toBe(0);
-    expect(readTree(join(crashed, "A"))).toEqual(readTree(join(dir, "expected", "A")));
+    expect(readTree(join(crashed, "A"))).toEqual(readTree(join(expected, "A")));
   });
 
   test("a hostile journal stops the backup (exit 10) and changes nothing", () => {
-    const dir = tempDir("crash-hostile");
-    const base = join(dir, "base");
-    createStorage(base, { format: "bushy", transactions: 4, seed: 2 });
-    const crashed = join(dir, "crashed");
-    buildCrashedStorage(base, "bushy", join(dir, "expected"), crashed, { inB: 1, done: 2, temp: true });
+    const { crashed } = crashedStorage("crash-hostile", "bushy", { inB: 1, done: 2, temp: true });
     writeFileSync(join(crashed, "journal", "replica.tar"), "");
     const before = readTree(crashed);
     const r = dsbackup(["--storage", crashed, "full"]);
