@@ -44,10 +44,11 @@ export interface RunningBinary {
  * Start dist/dsbackup without blocking this process: needed when the test
  * itself serves something the binary talks to, or sends it signals.
  */
-export function dsbackupAsync(args: string[], opts: { env?: Record<string, string> } = {}): RunningBinary {
+export function dsbackupAsync(args: string[], opts: { env?: Record<string, string>; detached?: boolean } = {}): RunningBinary {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...opts.env };
-  const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // detached: its own process group, to send a signal to it and its children as a terminal does.
+  const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: opts.detached });
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

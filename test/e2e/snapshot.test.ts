@@ -84,9 +84,12 @@ describe.skipIf(!tools.python)("live storage with a toolkit", () => {
 
   test("COMMAND sees SNAPSHOT_*; its exit status is returned; its arguments are untouched", async () => {
     const { home, toolkit } = await liveStorage("live-env");
-    writeFileSync(join(home, "config", "snapshot.conf"), `http ${toolkit.url} access\n`);
+    // --snapshot-conf elsewhere: ACCESS is relative to that file's folder.
+    const confDir = tempDir("conf");
+    writeFileSync(join(confDir, "snap.conf"), `nodirect\nhttp ${toolkit.url} pw\n`);
+    writeFileSync(join(confDir, "pw"), `admin:${PASSWORD}\n`);
     const script = 'echo "$SNAPSHOT_VERSION|$SNAPSHOT_DIRECTORY|$SNAPSHOT_TIMESTAMP|$1 $2 $3"; test -f "$SNAPSHOT_DIRECTORY/misc/snapshot" || exit 99; exit 3';
-    const r = await dsbackupAsync(["snapshot", "-q", "--storage", home, "sh", "-c", script, "sh", "--storage", "-t", "-v"]).done;
+    const r = await dsbackupAsync(["snapshot", "-q", "--storage", home, `--snapshot-conf=${join(confDir, "snap.conf")}`, "sh", "-c", script, "sh", "--storage", "-t", "-v"]).done;
     expect(r.status).toBe(3);
     const [version, dir, ts, args] = r.stdout.trim().split("|");
     expect([version, dir, args]).toEqual(["2", home, "--storage -t -v"]);
@@ -148,6 +151,19 @@ describe.skipIf(!tools.python)("live storage with a toolkit", () => {
     expect(toolkit.calls.map((c) => c.method)).toEqual(["enterSnapshot", "leaveSnapshot"]);
     expectLiveAgain(home);
   });
+});
+
+test.skipIf(!tools.python)("Ctrl-C (SIGINT to the whole process group): COMMAND stops, snapshot mode is left", async () => {
+  const { home, toolkit } = await liveStorage("live-ctrlc");
+  writeFileSync(join(home, "config", "snapshot.conf"), `http ${toolkit.url} access\n`);
+  const run = dsbackupAsync(["snapshot", "--storage", home, "--", "sh", "-c", 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done'], { detached: true });
+  const deadline = Date.now() + 20_000;
+  while (!run.stdout().includes("ready") && Date.now() < deadline) await Bun.sleep(50);
+  process.kill(-run.child.pid!, "SIGINT");
+  const r = await run.done;
+  expect(r.status).toBe(9);
+  expect(r.stderr).toContain("Left snapshot mode");
+  expectLiveAgain(home);
 });
 
 describe.skipIf(!tools.python)("retrying while another process holds the lock", () => {
