@@ -135,13 +135,14 @@ export function filesIn(dir: string): string[] {
  * Have Python hold an exclusive flock on path, as a running storage holds
  * misc/sublock. Resolves once the lock is taken; release() ends the holder.
  */
-export async function holdFlockWithPython(path: string): Promise<{ release(): void }> {
+export async function holdFlockWithPython(path: string): Promise<{ release(): Promise<void> }> {
   const holder = spawn("python3", ["-c", "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(60)", path]);
   await new Promise<void>((ok, fail) => {
     holder.stdout.once("data", () => ok());
     holder.once("exit", (code) => fail(new Error(`python3 flock holder exited with ${code}`)));
   });
-  return { release: () => holder.kill() };
+  // The kernel drops the lock only once the process is gone: wait for that.
+  return { release: () => new Promise<void>((ok) => { holder.once("close", () => ok()); holder.kill(); }) };
 }
 
 /** Whether Python's non-blocking exclusive flock on path succeeds ("got") or is refused ("busy"). */

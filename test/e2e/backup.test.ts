@@ -222,13 +222,7 @@ describe("refusals", () => {
     // Python holds the sublock (as a running storage does): we must fail with exit 11.
     const holder = await holdFlockWithPython(sublock);
     const r = dsbackup(["--storage", home, "full"]);
-<<<<<<< HEAD
-    const exited = new Promise((ok) => holder.once("close", ok));
-    holder.kill();
-    await exited; // the kernel drops its lock only once it is gone
-=======
-    holder.release();
->>>>>>> main
+    await holder.release();
     expect(r.status).toBe(11);
     expect(r.stderr).toContain("locked by another process");
     // Our lock must make Python's non-blocking flock fail.

@@ -2,14 +2,13 @@
 // command (environment, exit status, retries, signals, old form), and backups
 // of crashed storages rolled forward in direct mode.
 import { afterEach, describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { createStorage, readTree } from "../fixtures/generator.ts";
 import { buildCrashedStorage, type CrashPlan } from "../fixtures/crash.ts";
 import { startToolkit, type Toolkit } from "../fixtures/toolkit.ts";
-import { BINARY, dsbackup, dsbackupAsync, filesIn, listArchive, tempDir, tools } from "../helpers.ts";
+import { BINARY, dsbackup, dsbackupAsync, filesIn, holdFlockWithPython, listArchive, tempDir, tools } from "../helpers.ts";
 import { databasePath, transactionName, type Format } from "../../src/storage/names.ts";
 import { tryLockFile } from "../../src/snapshot/lock.ts";
 import { parseIndex } from "../../src/index/tindex.ts";
@@ -167,14 +166,14 @@ test.skipIf(!tools.python)("Ctrl-C (SIGINT to the whole process group): COMMAND 
 });
 
 describe.skipIf(!tools.python)("retrying while another process holds the lock", () => {
-  const HOLD = "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(float(sys.argv[2]))";
-
   test("-t waits for a python3 flock holder and succeeds once it lets go", async () => {
     const home = storage("retry");
-    const holder = spawn("python3", ["-c", HOLD, join(home, "misc", "sublock"), "2.5"]);
-    await new Promise<void>((ok) => holder.stdout.once("data", () => ok()));
+    const holder = await holdFlockWithPython(join(home, "misc", "sublock"));
     const started = Date.now();
-    const r = await dsbackupAsync(["snapshot", "--storage", home, "-t", "30", "-s", "1", "--", BINARY, "full"]).done;
+    const run = dsbackupAsync(["snapshot", "--storage", home, "-t", "30", "-s", "1", "--", BINARY, "full"]);
+    await Bun.sleep(2500);
+    await holder.release();
+    const r = await run.done;
     expect(r.status).toBe(0);
     expect(Date.now() - started).toBeGreaterThan(1500);
     expect(r.stderr.match(/Retrying snapshot in 1 s/g)!.length).toBeGreaterThanOrEqual(2);
@@ -183,8 +182,7 @@ describe.skipIf(!tools.python)("retrying while another process holds the lock", 
 
   test("without -t (or when -t runs out) a held lock is exit 11 and COMMAND never runs", async () => {
     const home = storage("retry-out");
-    const holder = spawn("python3", ["-c", HOLD, join(home, "misc", "sublock"), "30"]);
-    await new Promise<void>((ok) => holder.stdout.once("data", () => ok()));
+    const holder = await holdFlockWithPython(join(home, "misc", "sublock"));
     try {
       const marker = join(home, "ran");
       let r = await dsbackupAsync(["snapshot", "--storage", home, "--", "touch", marker]).done;
@@ -195,14 +193,13 @@ describe.skipIf(!tools.python)("retrying while another process holds the lock", 
       expect(r.stderr).toContain("Retrying snapshot");
       expect(existsSync(marker)).toBe(false);
     } finally {
-      holder.kill();
+      await holder.release();
     }
   });
 
   test("SIGINT during the retry sleep: exit 130", async () => {
     const home = storage("retry-int");
-    const holder = spawn("python3", ["-c", HOLD, join(home, "misc", "sublock"), "30"]);
-    await new Promise<void>((ok) => holder.stdout.once("data", () => ok()));
+    const holder = await holdFlockWithPython(join(home, "misc", "sublock"));
     try {
       const run = dsbackupAsync(["snapshot", "--storage", home, "-t", "60", "-s", "5", "--", "true"]);
       await Bun.sleep(700);
@@ -211,7 +208,7 @@ describe.skipIf(!tools.python)("retrying while another process holds the lock", 
       expect(r.status).toBe(130);
       expect(r.stderr).toContain("interrupted");
     } finally {
-      holder.kill();
+      await holder.release();
     }
   });
 });
