@@ -5,6 +5,7 @@ import cac from "cac";
 import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
 import { backupCommand } from "./commands/backup.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
+import { snapshotCommand } from "./commands/snapshot.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { version, versionLine } from "./version.ts";
@@ -61,6 +62,8 @@ function helpFooter(): string {
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
   if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
+  // `snapshot` too: COMMAND's own arguments must reach it untouched.
+  if (argv[0] === "snapshot") return snapshotCommand(argv.slice(1), ctx);
   const { argv: shielded, restore } = shieldValues(argv);
   const cli = cac(PROGRAM);
   let result: Promise<number> | undefined;
@@ -92,6 +95,12 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .allowUnknownOptions()
     .example('dsbackup date -d "36 hours ago" +%s');
 
+  cli
+    .command("snapshot [...command]", "Run COMMAND with the storage held in snapshot mode (see dsbackup snapshot --help)")
+    .usage("snapshot --storage DIR [-v] [-q] [-t SECONDS] [-s SECONDS] [--snapshot-conf FILE] [--] COMMAND [ARGS...]")
+    .allowUnknownOptions()
+    .example("dsbackup snapshot --storage /var/zope/storage -t 600 -- dsbackup full");
+
   cli.help((sections) => {
     if (sections[0]?.body.startsWith(`${PROGRAM}/`)) sections[0] = { body: `${PROGRAM} ${version}` };
     sections.push({ body: helpFooter() });
@@ -118,9 +127,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  let firstSignalAt = 0;
+  let intercept: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (intercept) return intercept(signal);
     interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted); // second signal: stop now
+    // A second signal stops at once; but one arriving within a second of the
+    // first is a duplicate: under `dsbackup snapshot` a Ctrl-C reaches us both
+    // from the terminal and forwarded by the snapshot tool.
+    if (interrupts > 1 && Date.now() - firstSignalAt > 1000) process.exit(ExitCode.interrupted);
+    if (interrupts === 1) firstSignalAt = Date.now();
     controller.abort(new InterruptedError(`interrupted by ${signal}; nothing was committed`));
   };
   process.on("SIGINT", onSignal);
@@ -134,6 +150,12 @@ export async function main(argv: string[]): Promise<number> {
     stdout: (t) => process.stdout.write(t),
     writeStderr: (t) => process.stderr.write(t),
     isTerminal: Boolean(process.stderr.isTTY),
+    interceptSignals: (handler) => {
+      intercept = handler;
+      return () => {
+        if (intercept === handler) intercept = undefined;
+      };
+    },
   };
   try {
     return await run(argv, ctx);

@@ -17,6 +17,10 @@ export const ExitCode = {
   refused: 13,
   /** Ran out of disk space while writing. */
   noSpace: 14,
+  /** dsbackup snapshot: COMMAND exists but could not be run. */
+  commandNotExecutable: 126,
+  /** dsbackup snapshot: COMMAND not found. */
+  commandNotFound: 127,
   /** Interrupted by SIGINT/SIGTERM; nothing was committed. */
   interrupted: 130,
 } as const;
@@ -27,11 +31,13 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.ok, "success: everything asked for was done"],
   [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify found problems"],
   [ExitCode.usage, "usage error: bad option, argument or time string"],
-  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings"],
+  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings; a journal direct mode will not roll forward"],
   [ExitCode.locked, "storage locked by another process"],
   [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
   [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
+  [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
+  [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],
 ];
 

@@ -1,6 +1,6 @@
 // Shared test helpers: temporary folders, running the compiled binary, and
 // independent archive readers (GNU tar, bsdtar, Python's tarfile).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -26,6 +26,11 @@ export interface RunResult {
   stderr: string;
 }
 
+/** The environment the binary runs with: nothing of ours (no SNAPSHOT_*) leaks in. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...extra };
+}
+
 /** Run dist/dsbackup with a clean environment (no SNAPSHOT_* leaking in). */
 export function dsbackup(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): RunResult {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
@@ -37,9 +42,35 @@ export function dsbackup(args: string[], opts: { env?: Record<string, string>; i
  * its options, then the binary) with the same clean environment as dsbackup().
  */
 export function runCommand(command: string[], args: string[], opts: { env?: Record<string, string>; input?: string } = {}): RunResult {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...opts.env };
+  const env = cleanEnv(opts.env);
   const r = spawnSync(command[0]!, [...command.slice(1), ...args], { env, encoding: "utf8", input: opts.input, maxBuffer: 1 << 30 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface RunningBinary {
+  child: ChildProcess;
+  /** Standard output so far (for waiting on a line the command prints). */
+  stdout: () => string;
+  done: Promise<RunResult>;
+}
+
+/**
+ * Start dist/dsbackup without blocking this process: needed when the test
+ * itself serves something the binary talks to, or sends it signals.
+ */
+export function dsbackupAsync(args: string[], opts: { env?: Record<string, string>; detached?: boolean } = {}): RunningBinary {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
+  const env = cleanEnv(opts.env);
+  // detached: its own process group, to send a signal to it and its children as a terminal does.
+  const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: opts.detached });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const done = new Promise<RunResult>((resolve) => {
+    child.on("close", (code) => resolve({ status: code ?? -1, stdout: out, stderr: err }));
+  });
+  return { child, stdout: () => out, done };
 }
 
 /** What A/ and config/ of a storage should look like in a restore: every file but *-deleted. */
@@ -104,13 +135,14 @@ export function filesIn(dir: string): string[] {
  * Have Python hold an exclusive flock on path, as a running storage holds
  * misc/sublock. Resolves once the lock is taken; release() ends the holder.
  */
-export async function holdFlockWithPython(path: string): Promise<{ release(): void }> {
+export async function holdFlockWithPython(path: string): Promise<{ release(): Promise<void> }> {
   const holder = spawn("python3", ["-c", "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(60)", path]);
   await new Promise<void>((ok, fail) => {
     holder.stdout.once("data", () => ok());
     holder.once("exit", (code) => fail(new Error(`python3 flock holder exited with ${code}`)));
   });
-  return { release: () => holder.kill() };
+  // The kernel drops the lock only once the process is gone: wait for that.
+  return { release: () => new Promise<void>((ok) => { holder.once("close", () => ok()); holder.kill(); }) };
 }
 
 /** Whether Python's non-blocking exclusive flock on path succeeds ("got") or is refused ("busy"). */

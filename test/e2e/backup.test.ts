@@ -192,13 +192,18 @@ describe("refusals", () => {
     expect(filesIn(join(home, "backups"))).toEqual([]);
   });
 
-  test("no misc/snapshot: refused as not a snapshot", () => {
+  test("no misc/snapshot and nodirect: refused as not a snapshot, naming the causes", () => {
     const { home } = newStorage("flat", 2);
     unlinkSync(join(home, "misc", "snapshot"));
+    writeFileSync(join(home, "config", "snapshot.conf"), "nodirect\n");
     const r = dsbackup(["--storage", home, "full"]);
     expect(r.status).toBe(12);
-    expect(r.stderr).toContain("misc/snapshot");
+    expect(r.stderr).toContain("misc/snapshot does not exist");
+    expect(r.stderr).toContain("nodirect");
+    expect(r.stderr).toMatch(/running without .*crashed.*quick_shutdown/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(filesIn(join(home, "backups"))).toEqual([]);
+    expect(existsSync(join(home, "misc", "snapshot"))).toBe(false);
   });
 
   test("bad time strings and bad commands are usage errors", () => {
@@ -217,7 +222,7 @@ describe("refusals", () => {
     // Python holds the sublock (as a running storage does): we must fail with exit 11.
     const holder = await holdFlockWithPython(sublock);
     const r = dsbackup(["--storage", home, "full"]);
-    holder.release();
+    await holder.release();
     expect(r.status).toBe(11);
     expect(r.stderr).toContain("locked by another process");
     // Our lock must make Python's non-blocking flock fail.
