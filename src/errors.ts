@@ -67,6 +67,9 @@ export class InterruptedError extends DsError {
   override readonly exitCode = ExitCode.interrupted;
 }
 
+/** Checks found problems (verify, restore), each already reported with its archive and entry. */
+export class ProblemsFoundError extends DsError {}
+
 /** A record file (transaction, object revision, pointer) that does not decode. */
 export class CorruptRecordError extends DsError {
   constructor(
