@@ -8,6 +8,8 @@ import { listCommand } from "./commands/list.ts";
 import { pruneCommand } from "./commands/prune.ts";
 import { restoreCommand } from "./commands/restore.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { DateUsageError, runDate } from "./commands/date.ts";
+import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { commit, version } from "./version.ts";
 
@@ -61,6 +63,8 @@ function helpFooter(): string {
 }
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
+  // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
+  if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
   const { argv: shielded, restore } = shieldValues(argv);
   const cli = cac(PROGRAM);
   let result: Promise<number> | undefined;
@@ -130,6 +134,10 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .action((options: Record<string, unknown>) => {
       result = pruneCommand(restoreOptions(options), ctx);
     });
+  cli
+    .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
+    .allowUnknownOptions()
+    .example('dsbackup date -d "36 hours ago" +%s');
 
   cli.help((sections) => {
     sections.push({ body: helpFooter() });
@@ -168,6 +176,8 @@ export async function main(argv: string[]): Promise<number> {
     log: (m) => process.stderr.write(`${m}\n`),
     warn: (m) => process.stderr.write(`${PROGRAM}: warning: ${m}\n`),
     stdout: (t) => process.stdout.write(t),
+    writeStderr: (t) => process.stderr.write(t),
+    isTerminal: Boolean(process.stderr.isTTY),
   };
   try {
     return await run(argv, ctx);
@@ -185,6 +195,14 @@ export function reportError(err: unknown): number {
   if (err instanceof DsError) {
     process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
     return err.exitCode;
+  }
+  if (err instanceof InvalidDateError) {
+    process.stderr.write(`${PROGRAM}: ${oneLine(err.message)}\n`);
+    return ExitCode.failure; // as GNU date does
+  }
+  if (err instanceof DateUsageError) {
+    process.stderr.write(`${PROGRAM}: date: ${oneLine(err.message)}\n`);
+    return ExitCode.usage;
   }
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`${PROGRAM}: internal error: ${oneLine(message)}\n`);

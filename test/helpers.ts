@@ -68,6 +68,7 @@ export function listArchive(archive: string): string[] {
   return r.stdout.split("\n").filter(Boolean);
 }
 
+/** Names in a folder, sorted, without dsbackup's ETA statistics file. */
 export function filesIn(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).sort() : [];
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n !== ".dsbackup-stats.json").sort() : [];
 }

@@ -11,6 +11,7 @@ import { readU64File, type Storage } from "../storage/home.ts";
 import { formatTid, ZERO_TID } from "../storage/records.ts";
 import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
 import type { BackupStep } from "./plan.ts";
+import { readStats, writeStats, type ProgressLine } from "./progress.ts";
 
 export interface BackupOptions {
   storage: Storage;
@@ -26,7 +27,8 @@ export interface BackupOptions {
   signal?: AbortSignal;
   log: (message: string) => void;
   warn: (message: string) => void;
-  onProgress?: (p: { files: number; bytes: number }) => void;
+  /** Called with an estimate of the file count (previous full backup), then with progress. */
+  progress?: { start(kind: "full" | "inc", expectedFiles?: number): ProgressLine };
 }
 
 export interface WrittenArchive {
@@ -177,12 +179,18 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
         temps.push(temp);
         fd = temp.fd;
       }
-      const result = await writeArchive(plan.entries(), fd, {
-        level: opts.level,
-        jobs: opts.jobs,
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-      });
+      const line = opts.progress?.start(plan.kind, plan.kind === "full" ? readStats(backupsDir)?.fullFiles : undefined);
+      let result;
+      try {
+        result = await writeArchive(plan.entries(), fd, {
+          level: opts.level,
+          jobs: opts.jobs,
+          signal: opts.signal,
+          onProgress: line ? (p) => line.update(p) : undefined,
+        });
+      } finally {
+        line?.clear();
+      }
       temps.at(-1)?.seal();
       log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)}`);
       report.archives.push({
@@ -196,6 +204,14 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
     if (report.archives.length > 0) {
       appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
       for (const temp of temps) temp.commit();
+      const full = report.archives.find((a) => a.kind === "full");
+      if (full) {
+        try {
+          writeStats(backupsDir, { fullFiles: full.files, fullBytes: full.bytes });
+        } catch (err) {
+          warn(`could not record statistics for the progress ETA: ${(err as Error).message}`);
+        }
+      }
     }
   } catch (err) {
     if (err instanceof DsError) throw err;

@@ -5,6 +5,7 @@ import { runBackup, type BackupReport } from "../backup/run.ts";
 import { holdSnapshot, resolveHome, type SnapshotEnvironment } from "../snapshot/session.ts";
 import { openStorage } from "../storage/home.ts";
 import type { CommandContext } from "./context.ts";
+import { progressLine } from "../backup/progress.ts";
 
 export interface BackupCommandOptions {
   storage?: string;
@@ -44,6 +45,7 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
       signal: ctx.signal,
       log: options.quiet ? () => {} : ctx.log,
       warn: ctx.warn,
+      progress: ctx.isTerminal && !options.quiet ? { start: (_kind, expected) => progressLine(ctx.writeStderr, expected) } : undefined,
     });
   } finally {
     hold.release();

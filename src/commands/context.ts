@@ -9,4 +9,8 @@ export interface CommandContext {
   /** Warnings (stderr, never silenced by -q). */
   warn: (message: string) => void;
   stdout: (text: string) => void;
+  /** Raw stderr, for the progress line. */
+  writeStderr: (text: string) => void;
+  /** stderr is a terminal: show progress. */
+  isTerminal: boolean;
 }

@@ -1,0 +1,68 @@
+// The progress line shown on a terminal while an archive is written: files,
+// bytes, rate and, when the previous full backup's file count is known, ETA.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic } from "../fsutil/atomic.ts";
+
+/** Remembered after each full backup so the next one can estimate its ETA. */
+export const STATS_NAME = ".dsbackup-stats.json";
+
+export interface BackupStats {
+  fullFiles: number;
+  fullBytes: number;
+}
+
+export function readStats(backupsDir: string): BackupStats | undefined {
+  try {
+    const s = JSON.parse(readFileSync(join(backupsDir, STATS_NAME), "utf8"));
+    return Number.isFinite(s.fullFiles) && Number.isFinite(s.fullBytes) ? s : undefined;
+  } catch {
+    return undefined; // absent or unreadable: no ETA, nothing else depends on it
+  }
+}
+
+export function writeStats(backupsDir: string, stats: BackupStats): void {
+  writeFileAtomic(join(backupsDir, STATS_NAME), `${JSON.stringify(stats)}\n`);
+}
+
+const MiB = 1024 * 1024;
+
+function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** Pure: the text of the progress line. */
+export function progressText(p: { files: number; bytes: number }, elapsedSeconds: number, expectedFiles?: number): string {
+  const rate = elapsedSeconds > 0 ? p.bytes / MiB / elapsedSeconds : 0;
+  let text = `${p.files.toLocaleString("en-US")} files  ${(p.bytes / MiB).toFixed(1)} MiB  ${rate.toFixed(1)} MiB/s`;
+  if (expectedFiles && p.files > 0 && p.files < expectedFiles) {
+    text += `  ETA ${clock((elapsedSeconds / p.files) * (expectedFiles - p.files))}`;
+  }
+  return text;
+}
+
+export interface ProgressLine {
+  update(p: { files: number; bytes: number }): void;
+  /** Erase the line before the next message. */
+  clear(): void;
+}
+
+export function progressLine(write: (s: string) => void, expectedFiles?: number, now = () => performance.now()): ProgressLine {
+  const start = now();
+  let last = -Infinity;
+  let shown = false;
+  return {
+    update(p) {
+      const t = now();
+      if (t - last < 200) return;
+      last = t;
+      shown = true;
+      write(`\r\x1b[K${progressText(p, (t - start) / 1000, expectedFiles)}`);
+    },
+    clear() {
+      if (shown) write("\r\x1b[K");
+      shown = false;
+    },
+  };
+}
