@@ -117,8 +117,9 @@ export function planRestore(entries: IndexEntry[], archives: ArchiveName[], pref
 /**
  * Pruning: the archives of one prefix to delete so that the `keepFull` newest
  * full backups, and every restore point from the oldest of them on, stay
- * restorable. Only archives ending before the oldest kept full backup go, and
- * never one that a kept restore point's chain uses.
+ * restorable. Only archives ending before the oldest kept full backup (or
+ * incrementals ending at it) go, and never one that a kept restore point's
+ * chain uses.
  */
 export function pruneSelection(
   entries: IndexEntry[],
@@ -136,6 +137,8 @@ export function pruneSelection(
     const chain = chainTo(own, e.seq);
     if (typeof chain !== "string") for (const a of chain) needed.add(a.name);
   }
-  const remove = own.filter((a) => a.seq < oldestKept.seq && !needed.has(a.name));
+  // Incrementals ending at the oldest kept full backup itself are redundant with it.
+  const older = (a: ArchiveName) => a.seq < oldestKept.seq || (a.seq === oldestKept.seq && a.kind === "inc");
+  const remove = own.filter((a) => older(a) && !needed.has(a.name));
   return { oldestKept, remove, keep: own.filter((a) => !remove.includes(a)) };
 }
