@@ -20,7 +20,10 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
   const prefix = choosePrefix(catalog, options.prefix);
   const plan = planPrune(catalog, prefix, keepFull);
   const lines: string[] = [];
-  if (!plan.oldestKept) lines.push(`Only ${catalog.archives.filter((a) => a.prefix === prefix && a.kind === "full").length} full backups with prefix ${prefix}: nothing to prune`);
+  if (!plan.oldestKept) {
+    const fulls = catalog.archives.filter((a) => a.prefix === prefix && a.kind === "full").length;
+    lines.push(`${fulls} full backup${fulls === 1 ? "" : "s"} with prefix ${prefix}, keeping ${keepFull}: nothing to prune`);
+  }
   else {
     lines.push(`Keeping the ${keepFull} newest full backups (from ${plan.oldestKept.name} on) and every restore point they serve`);
     const freed = plan.remove.reduce((n, a) => n + a.size, 0);

@@ -5,45 +5,11 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
+import { readTree } from "../fixtures/generator.ts";
+import { evolve, HOUR, type Evolved } from "../fixtures/evolve.ts";
 import { dsbackup, tempDir } from "../helpers.ts";
-import { formats, type Format } from "../../src/storage/names.ts";
+import { formats } from "../../src/storage/names.ts";
 import { formatTime } from "../../src/time/format.ts";
-
-const HOUR = 3600;
-
-export interface Evolved {
-  home: string;
-  /** Snapshot time of backup k at [k]. */
-  times: number[];
-  /** A/ as it was at backup k, at [k]. */
-  trees: Map<string, Buffer>[];
-}
-
-/**
- * Six backup runs an hour apart (SNAPSHOT_TIMESTAMP pins their times): full 1,
- * 1-to-2, then each inc taken with WHEN 90 minutes back, so it refers to the
- * run before the previous one (k-2-to-k, as a daily "36 hours ago" does);
- * run 5 also takes a full backup.
- */
-export function evolve(format: Format, label = format): Evolved {
-  const home = join(tempDir(`restore-${label}`), "storage");
-  createStorage(home, { format, transactions: 8, objectsPerTransaction: 3, seed: 11 });
-  const base = Math.floor(Date.now() / 1000) - 8 * HOUR;
-  const times: number[] = [];
-  const trees: Map<string, Buffer>[] = [];
-  for (let k = 1; k <= 6; k++) {
-    const t = base + (k - 1) * HOUR;
-    if (k > 1) appendTransactions(home, { count: 2 + (k % 2), objectsPerTransaction: 3, seed: 100 + k });
-    const when = String(k === 2 ? times[1]! : t - 90 * 60);
-    const words = k === 1 ? ["full"] : k === 5 ? ["full", "inc", when] : ["inc", when];
-    const r = dsbackup(["prefix", "s", ...words], { env: { SNAPSHOT_VERSION: "2", SNAPSHOT_DIRECTORY: home, SNAPSHOT_TIMESTAMP: String(t) } });
-    if (r.status !== 0) throw new Error(`backup ${k} failed: ${r.stderr}`);
-    times[k] = t;
-    trees[k] = readTree(join(home, "A"), (rel) => rel.endsWith("-deleted"));
-  }
-  return { home, times, trees };
-}
 
 function restoreJson(args: string[]) {
   const r = dsbackup(["restore", ...args, "--json"]);
