@@ -25,7 +25,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Human descriptions, printed by --help (EXIT STATUS) and the README. */
 export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.ok, "success: everything asked for was done"],
-  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify found problems"],
+  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify or restore found problems, point not restorable"],
   [ExitCode.usage, "usage error: bad option, argument or time string"],
   [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings"],
   [ExitCode.locked, "storage locked by another process"],
