@@ -11,7 +11,7 @@ import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
-import { commit, version } from "./version.ts";
+import { version, versionLine } from "./version.ts";
 
 const PROGRAM = "dsbackup";
 
@@ -140,10 +140,13 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .example('dsbackup date -d "36 hours ago" +%s');
 
   cli.help((sections) => {
+    if (sections[0]?.body.startsWith(`${PROGRAM}/`)) sections[0] = { body: `${PROGRAM} ${version}` };
     sections.push({ body: helpFooter() });
     return sections;
   });
-  cli.version(`${version} (commit ${commit})`);
+  cli.version(version);
+  // cac would print "dsbackup/VERSION linux-x64 node-vNN" through console.log.
+  cli.globalCommand.outputVersion = () => ctx.stdout(`${versionLine()}\n`);
   try {
     cli.parse(["bun", PROGRAM, ...shielded], { run: false });
   } catch (err) {

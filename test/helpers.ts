@@ -1,10 +1,11 @@
 // Shared test helpers: temporary folders, running the compiled binary, and
 // independent archive readers (GNU tar, bsdtar, Python's tarfile).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll } from "bun:test";
+import { readTree } from "./fixtures/generator.ts";
 
 export const BINARY = resolve(import.meta.dir, "../dist/dsbackup");
 
@@ -30,9 +31,35 @@ export interface RunResult {
 /** Run dist/dsbackup with a clean environment (no SNAPSHOT_* leaking in). */
 export function dsbackup(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): RunResult {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
+  return runCommand([BINARY], args, opts);
+}
+
+/**
+ * Run a dsbackup executable given as a command prefix (e.g. an emulator and
+ * its options, then the binary) with the same clean environment as dsbackup().
+ */
+export function runCommand(command: string[], args: string[], opts: { env?: Record<string, string>; input?: string } = {}): RunResult {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...opts.env };
-  const r = spawnSync(BINARY, args, { env, encoding: "utf8", input: opts.input, maxBuffer: 1 << 30 });
+  const r = spawnSync(command[0]!, [...command.slice(1), ...args], { env, encoding: "utf8", input: opts.input, maxBuffer: 1 << 30 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What A/ and config/ of a storage should look like in a restore: every file but *-deleted. */
+export function expectedTree(home: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  for (const [rel, data] of readTree(join(home, "A"), (r) => r.endsWith("-deleted"))) tree.set(`A/${rel}`, data);
+  for (const [rel, data] of readTree(join(home, "config"))) tree.set(`config/${rel}`, data);
+  return tree;
+}
+
+/** A/ and config/ as extracted into dir. */
+export function extractedTree(dir: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  for (const top of ["A", "config"]) {
+    if (!existsSync(join(dir, top))) continue;
+    for (const [rel, data] of readTree(join(dir, top))) tree.set(`${top}/${rel}`, data);
+  }
+  return tree;
 }
 
 export function hasCommand(name: string, versionArg = "--version"): boolean {
@@ -73,4 +100,23 @@ export function listArchive(archive: string): string[] {
 /** Names in a folder, sorted, without dsbackup's ETA statistics file. */
 export function filesIn(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((n) => n !== ".dsbackup-stats.json").sort() : [];
+}
+
+/**
+ * Have Python hold an exclusive flock on path, as a running storage holds
+ * misc/sublock. Resolves once the lock is taken; release() ends the holder.
+ */
+export async function holdFlockWithPython(path: string): Promise<{ release(): void }> {
+  const holder = spawn("python3", ["-c", "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(60)", path]);
+  await new Promise<void>((ok, fail) => {
+    holder.stdout.once("data", () => ok());
+    holder.once("exit", (code) => fail(new Error(`python3 flock holder exited with ${code}`)));
+  });
+  return { release: () => holder.kill() };
+}
+
+/** Whether Python's non-blocking exclusive flock on path succeeds ("got") or is refused ("busy"). */
+export function pythonTriesFlock(path: string): string {
+  const py = spawnSync("python3", ["-c", "import fcntl,sys\nf=open(sys.argv[1],'a')\ntry:\n fcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB); print('got')\nexcept BlockingIOError: print('busy')", path], { encoding: "utf8" });
+  return py.stdout.trim();
 }
