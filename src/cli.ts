@@ -4,6 +4,10 @@
 import cac from "cac";
 import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { listCommand } from "./commands/list.ts";
+import { pruneCommand } from "./commands/prune.ts";
+import { restoreCommand } from "./commands/restore.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { InvalidDateError } from "./time/parse.ts";
@@ -90,6 +94,49 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       result = backupCommand(restored, restoreOptions(options), ctx);
     });
 
+  const folderOptions = (command: ReturnType<typeof cli.command>) =>
+    command
+      .option("--storage <dir>", "Storage home: use its backups/ folder")
+      .option("--backups <dir>", "A backups folder (tindex and archives), e.g. one copied elsewhere")
+      .option("--prefix <name>", "Archive name prefix (default: the only one in the folder)")
+      .option("-q, --quiet", "Only warnings and errors on stderr");
+
+  folderOptions(cli.command("list", "List the index entries, their archives and what restoring each needs"))
+    .option("--json", "Machine-readable output (see README)")
+    .example("dsbackup --storage /var/zope/storage list")
+    .example("dsbackup list --backups /mnt/tape/backups --json")
+    .action((options: Record<string, unknown>) => {
+      result = listCommand(restoreOptions(options), ctx);
+    });
+
+  folderOptions(cli.command("restore", "Restore a storage from its backups into an empty or new folder"))
+    .option("--to <target>", "Folder to create the restored storage in (must be empty or absent)")
+    .option("--at <when>", "Restore the newest backup taken at or before WHEN (same time strings as inc)")
+    .option("--seq <n>", "Restore backup sequence number N")
+    .option("--dry-run", "Only print the plan (with --verify: and verify its archives)")
+    .option("--verify", "Also check every record and the transaction chain before TARGET appears")
+    .option("--json", "Print the plan (and result) as JSON")
+    .example("dsbackup restore --backups /var/zope/storage/backups --to /var/zope/restored")
+    .example('dsbackup restore --backups /mnt/backups --to /tmp/s --at "2026-11-20 12:00" --verify')
+    .action((options: Record<string, unknown>) => {
+      result = restoreCommand(restoreOptions(options), ctx);
+    });
+
+  folderOptions(cli.command("verify [...archives]", "Read archives completely and check every record; exit 1 on any problem"))
+    .option("--json", "Machine-readable report (see README)")
+    .example("dsbackup verify --backups /var/zope/storage/backups")
+    .example("dsbackup --storage /var/zope/storage verify backup-12.tgz")
+    .action((archives: string[], options: Record<string, unknown>) => {
+      result = verifyCommand(restore(archives) as string[], restoreOptions(options), ctx);
+    });
+
+  folderOptions(cli.command("prune", "Delete archives older than the N newest full backups that no kept restore point needs"))
+    .option("--keep-full <n>", "How many full backups (and everything after the oldest of them) to keep")
+    .option("--dry-run", "Only show what would be deleted")
+    .example("dsbackup --storage /var/zope/storage prune --keep-full 2")
+    .action((options: Record<string, unknown>) => {
+      result = pruneCommand(restoreOptions(options), ctx);
+    });
   cli
     .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
     .allowUnknownOptions()

@@ -29,7 +29,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Human descriptions, printed by --help (EXIT STATUS) and the README. */
 export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.ok, "success: everything asked for was done"],
-  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify found problems"],
+  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify or restore found problems, point not restorable"],
   [ExitCode.usage, "usage error: bad option, argument or time string"],
   [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings; a journal direct mode will not roll forward"],
   [ExitCode.locked, "storage locked by another process"],
@@ -72,6 +72,9 @@ export class BackupRefusedError extends DsError {
 export class InterruptedError extends DsError {
   override readonly exitCode = ExitCode.interrupted;
 }
+
+/** Checks found problems (verify, restore), each already reported with its archive and entry. */
+export class ProblemsFoundError extends DsError {}
 
 /** A record file (transaction, object revision, pointer) that does not decode. */
 export class CorruptRecordError extends DsError {

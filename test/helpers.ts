@@ -16,9 +16,11 @@ export function tempDir(label = "t"): string {
   made.push(dir);
   return dir;
 }
+// Restore tests leave thousands of small files; on a busy disk removing them
+// takes longer than bun's default 5 s hook timeout.
 afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 export interface RunResult {
   status: number;
