@@ -4,10 +4,15 @@
 import cac from "cac";
 import { DsError, ExitCode, InterruptedError, UsageError, exitCodeDescriptions } from "./errors.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { listCommand } from "./commands/list.ts";
+import { pruneCommand } from "./commands/prune.ts";
+import { restoreCommand } from "./commands/restore.ts";
+import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
+import { snapshotCommand } from "./commands/snapshot.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
-import { commit, version } from "./version.ts";
+import { version, versionLine } from "./version.ts";
 
 const PROGRAM = "dsbackup";
 
@@ -61,6 +66,8 @@ function helpFooter(): string {
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
   if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
+  // `snapshot` too: COMMAND's own arguments must reach it untouched.
+  if (argv[0] === "snapshot") return snapshotCommand(argv.slice(1), ctx);
   const { argv: shielded, restore } = shieldValues(argv);
   const cli = cac(PROGRAM);
   let result: Promise<number> | undefined;
@@ -87,16 +94,68 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       result = backupCommand(restored, restoreOptions(options), ctx);
     });
 
+  const folderOptions = (command: ReturnType<typeof cli.command>) =>
+    command
+      .option("--storage <dir>", "Storage home: use its backups/ folder")
+      .option("--backups <dir>", "A backups folder (tindex and archives), e.g. one copied elsewhere")
+      .option("--prefix <name>", "Archive name prefix (default: the only one in the folder)")
+      .option("-q, --quiet", "Only warnings and errors on stderr");
+
+  folderOptions(cli.command("list", "List the index entries, their archives and what restoring each needs"))
+    .option("--json", "Machine-readable output (see README)")
+    .example("dsbackup --storage /var/zope/storage list")
+    .example("dsbackup list --backups /mnt/tape/backups --json")
+    .action((options: Record<string, unknown>) => {
+      result = listCommand(restoreOptions(options), ctx);
+    });
+
+  folderOptions(cli.command("restore", "Restore a storage from its backups into an empty or new folder"))
+    .option("--to <target>", "Folder to create the restored storage in (must be empty or absent)")
+    .option("--at <when>", "Restore the newest backup taken at or before WHEN (same time strings as inc)")
+    .option("--seq <n>", "Restore backup sequence number N")
+    .option("--dry-run", "Only print the plan (with --verify: and verify its archives)")
+    .option("--verify", "Also check every record and the transaction chain before TARGET appears")
+    .option("--json", "Print the plan (and result) as JSON")
+    .example("dsbackup restore --backups /var/zope/storage/backups --to /var/zope/restored")
+    .example('dsbackup restore --backups /mnt/backups --to /tmp/s --at "2026-11-20 12:00" --verify')
+    .action((options: Record<string, unknown>) => {
+      result = restoreCommand(restoreOptions(options), ctx);
+    });
+
+  folderOptions(cli.command("verify [...archives]", "Read archives completely and check every record; exit 1 on any problem"))
+    .option("--json", "Machine-readable report (see README)")
+    .example("dsbackup verify --backups /var/zope/storage/backups")
+    .example("dsbackup --storage /var/zope/storage verify backup-12.tgz")
+    .action((archives: string[], options: Record<string, unknown>) => {
+      result = verifyCommand(restore(archives) as string[], restoreOptions(options), ctx);
+    });
+
+  folderOptions(cli.command("prune", "Delete archives older than the N newest full backups that no kept restore point needs"))
+    .option("--keep-full <n>", "How many full backups (and everything after the oldest of them) to keep")
+    .option("--dry-run", "Only show what would be deleted")
+    .example("dsbackup --storage /var/zope/storage prune --keep-full 2")
+    .action((options: Record<string, unknown>) => {
+      result = pruneCommand(restoreOptions(options), ctx);
+    });
   cli
     .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
     .allowUnknownOptions()
     .example('dsbackup date -d "36 hours ago" +%s');
 
+  cli
+    .command("snapshot [...command]", "Run COMMAND with the storage held in snapshot mode (see dsbackup snapshot --help)")
+    .usage("snapshot --storage DIR [-v] [-q] [-t SECONDS] [-s SECONDS] [--snapshot-conf FILE] [--] COMMAND [ARGS...]")
+    .allowUnknownOptions()
+    .example("dsbackup snapshot --storage /var/zope/storage -t 600 -- dsbackup full");
+
   cli.help((sections) => {
+    if (sections[0]?.body.startsWith(`${PROGRAM}/`)) sections[0] = { body: `${PROGRAM} ${version}` };
     sections.push({ body: helpFooter() });
     return sections;
   });
-  cli.version(`${version} (commit ${commit})`);
+  cli.version(version);
+  // cac would print "dsbackup/VERSION linux-x64 node-vNN" through console.log.
+  cli.globalCommand.outputVersion = () => ctx.stdout(`${versionLine()}\n`);
   try {
     cli.parse(["bun", PROGRAM, ...shielded], { run: false });
   } catch (err) {
@@ -115,9 +174,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  let firstSignalAt = 0;
+  let intercept: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (intercept) return intercept(signal);
     interrupts++;
-    if (interrupts > 1) process.exit(ExitCode.interrupted); // second signal: stop now
+    // A second signal stops at once; but one arriving within a second of the
+    // first is a duplicate: under `dsbackup snapshot` a Ctrl-C reaches us both
+    // from the terminal and forwarded by the snapshot tool.
+    if (interrupts > 1 && Date.now() - firstSignalAt > 1000) process.exit(ExitCode.interrupted);
+    if (interrupts === 1) firstSignalAt = Date.now();
     controller.abort(new InterruptedError(`interrupted by ${signal}; nothing was committed`));
   };
   process.on("SIGINT", onSignal);
@@ -131,6 +197,12 @@ export async function main(argv: string[]): Promise<number> {
     stdout: (t) => process.stdout.write(t),
     writeStderr: (t) => process.stderr.write(t),
     isTerminal: Boolean(process.stderr.isTTY),
+    interceptSignals: (handler) => {
+      intercept = handler;
+      return () => {
+        if (intercept === handler) intercept = undefined;
+      };
+    },
   };
   try {
     return await run(argv, ctx);

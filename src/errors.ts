@@ -17,6 +17,10 @@ export const ExitCode = {
   refused: 13,
   /** Ran out of disk space while writing. */
   noSpace: 14,
+  /** dsbackup snapshot: COMMAND exists but could not be run. */
+  commandNotExecutable: 126,
+  /** dsbackup snapshot: COMMAND not found. */
+  commandNotFound: 127,
   /** Interrupted by SIGINT/SIGTERM; nothing was committed. */
   interrupted: 130,
 } as const;
@@ -25,13 +29,15 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 /** Human descriptions, printed by --help (EXIT STATUS) and the README. */
 export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.ok, "success: everything asked for was done"],
-  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify found problems"],
+  [ExitCode.failure, "failure: I/O error, corrupt or missing file, verify or restore found problems, point not restorable"],
   [ExitCode.usage, "usage error: bad option, argument or time string"],
-  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings"],
+  [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings; a journal direct mode will not roll forward"],
   [ExitCode.locked, "storage locked by another process"],
   [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
   [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
+  [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
+  [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],
 ];
 
@@ -66,6 +72,9 @@ export class BackupRefusedError extends DsError {
 export class InterruptedError extends DsError {
   override readonly exitCode = ExitCode.interrupted;
 }
+
+/** Checks found problems (verify, restore), each already reported with its archive and entry. */
+export class ProblemsFoundError extends DsError {}
 
 /** A record file (transaction, object revision, pointer) that does not decode. */
 export class CorruptRecordError extends DsError {

@@ -1,10 +1,11 @@
 // Shared test helpers: temporary folders, running the compiled binary, and
 // independent archive readers (GNU tar, bsdtar, Python's tarfile).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll } from "bun:test";
+import { readTree } from "./fixtures/generator.ts";
 
 export const BINARY = resolve(import.meta.dir, "../dist/dsbackup");
 
@@ -15,9 +16,11 @@ export function tempDir(label = "t"): string {
   made.push(dir);
   return dir;
 }
+// Restore tests leave thousands of small files; on a busy disk removing them
+// takes longer than bun's default 5 s hook timeout.
 afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 export interface RunResult {
   status: number;
@@ -25,12 +28,69 @@ export interface RunResult {
   stderr: string;
 }
 
+/** The environment the binary runs with: nothing of ours (no SNAPSHOT_*) leaks in. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...extra };
+}
+
 /** Run dist/dsbackup with a clean environment (no SNAPSHOT_* leaking in). */
 export function dsbackup(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): RunResult {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TZ: "UTC", ...opts.env };
-  const r = spawnSync(BINARY, args, { env, encoding: "utf8", input: opts.input, maxBuffer: 1 << 30 });
+  return runCommand([BINARY], args, opts);
+}
+
+/**
+ * Run a dsbackup executable given as a command prefix (e.g. an emulator and
+ * its options, then the binary) with the same clean environment as dsbackup().
+ */
+export function runCommand(command: string[], args: string[], opts: { env?: Record<string, string>; input?: string } = {}): RunResult {
+  const env = cleanEnv(opts.env);
+  const r = spawnSync(command[0]!, [...command.slice(1), ...args], { env, encoding: "utf8", input: opts.input, maxBuffer: 1 << 30 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface RunningBinary {
+  child: ChildProcess;
+  /** Standard output so far (for waiting on a line the command prints). */
+  stdout: () => string;
+  done: Promise<RunResult>;
+}
+
+/**
+ * Start dist/dsbackup without blocking this process: needed when the test
+ * itself serves something the binary talks to, or sends it signals.
+ */
+export function dsbackupAsync(args: string[], opts: { env?: Record<string, string>; detached?: boolean } = {}): RunningBinary {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build (npm test does)`);
+  const env = cleanEnv(opts.env);
+  // detached: its own process group, to send a signal to it and its children as a terminal does.
+  const child = spawn(BINARY, args, { env, stdio: ["ignore", "pipe", "pipe"], detached: opts.detached });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const done = new Promise<RunResult>((resolve) => {
+    child.on("close", (code) => resolve({ status: code ?? -1, stdout: out, stderr: err }));
+  });
+  return { child, stdout: () => out, done };
+}
+
+/** What A/ and config/ of a storage should look like in a restore: every file but *-deleted. */
+export function expectedTree(home: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  for (const [rel, data] of readTree(join(home, "A"), (r) => r.endsWith("-deleted"))) tree.set(`A/${rel}`, data);
+  for (const [rel, data] of readTree(join(home, "config"))) tree.set(`config/${rel}`, data);
+  return tree;
+}
+
+/** A/ and config/ as extracted into dir. */
+export function extractedTree(dir: string): Map<string, Buffer> {
+  const tree = new Map<string, Buffer>();
+  for (const top of ["A", "config"]) {
+    if (!existsSync(join(dir, top))) continue;
+    for (const [rel, data] of readTree(join(dir, top))) tree.set(`${top}/${rel}`, data);
+  }
+  return tree;
 }
 
 export function hasCommand(name: string, versionArg = "--version"): boolean {
@@ -71,4 +131,24 @@ export function listArchive(archive: string): string[] {
 /** Names in a folder, sorted, without dsbackup's ETA statistics file. */
 export function filesIn(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((n) => n !== ".dsbackup-stats.json").sort() : [];
+}
+
+/**
+ * Have Python hold an exclusive flock on path, as a running storage holds
+ * misc/sublock. Resolves once the lock is taken; release() ends the holder.
+ */
+export async function holdFlockWithPython(path: string): Promise<{ release(): Promise<void> }> {
+  const holder = spawn("python3", ["-c", "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(60)", path]);
+  await new Promise<void>((ok, fail) => {
+    holder.stdout.once("data", () => ok());
+    holder.once("exit", (code) => fail(new Error(`python3 flock holder exited with ${code}`)));
+  });
+  // The kernel drops the lock only once the process is gone: wait for that.
+  return { release: () => new Promise<void>((ok) => { holder.once("close", () => ok()); holder.kill(); }) };
+}
+
+/** Whether Python's non-blocking exclusive flock on path succeeds ("got") or is refused ("busy"). */
+export function pythonTriesFlock(path: string): string {
+  const py = spawnSync("python3", ["-c", "import fcntl,sys\nf=open(sys.argv[1],'a')\ntry:\n fcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB); print('got')\nexcept BlockingIOError: print('busy')", path], { encoding: "utf8" });
+  return py.stdout.trim();
 }

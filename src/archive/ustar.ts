@@ -187,6 +187,68 @@ function encodeBlock(
 
 const USTAR_MAGIC = new Uint8Array([0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30]);
 
+/** A header with the constant fields set: magic, version, devmajor, devminor. */
+const TEMPLATE = (() => {
+  const t = new Uint8Array(BLOCK);
+  t.set(USTAR_MAGIC, Off.magic);
+  writeOctal(t, Off.devmajor, 8, 0);
+  writeOctal(t, Off.devminor, 8, 0);
+  return t;
+})();
+/** Byte sum of TEMPLATE plus the chksum field as spaces. */
+const TEMPLATE_SUM = TEMPLATE.reduce((a, b) => a + b, 0) + 8 * 0x20;
+
+/** width-1 octal digits + NUL for 0 <= v < 2^31; returns the digits' byte sum. */
+function octalSmall(buf: Uint8Array, off: number, width: number, v: number): number {
+  let sum = 0;
+  for (let i = off + width - 2; i >= off; i--) {
+    const c = 0x30 + (v & 7);
+    buf[i] = c;
+    sum += c;
+    v >>>= 3;
+  }
+  buf[off + width - 1] = 0;
+  return sum;
+}
+
+/**
+ * The common case, without allocation: an ASCII name of at most 100 bytes,
+ * numbers below 2^31 except mtime (below 8^11), no uname/gname. Writes the
+ * same bytes as the general path. Returns false (nothing useful written) if
+ * the entry is not that case.
+ */
+function encodeFast(f: HeaderFields, buf: Uint8Array, off: number): boolean {
+  const name = f.name;
+  const n = name.length;
+  if (f.uname || f.gname) return false;
+  if (!(f.uid >= 0 && f.uid <= 0o7777777 && f.gid >= 0 && f.gid <= 0o7777777 && f.size >= 0 && f.size < 0x7fffffff)) return false;
+  if (!Number.isInteger(f.uid) || !Number.isInteger(f.gid) || !Number.isInteger(f.size)) return false;
+  const mtime = Math.max(0, Math.floor(f.mtime));
+  if (!(mtime < 8 ** 11)) return false;
+  buf.set(TEMPLATE, off);
+  let sum = TEMPLATE_SUM;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0 || c > 0x7f) return false;
+    buf[off + i] = c;
+    sum += c;
+  }
+  sum += octalSmall(buf, off + Off.mode, 8, f.mode & 0o7777);
+  sum += octalSmall(buf, off + Off.uid, 8, f.uid);
+  sum += octalSmall(buf, off + Off.gid, 8, f.gid);
+  sum += octalSmall(buf, off + Off.size, 12, f.size);
+  // mtime may exceed 2^31: high and low parts, 11 digits in all.
+  const hi = Math.floor(mtime / 0o100000000); // 8^8
+  sum += octalSmall(buf, off + Off.mtime, 4, hi) - 0; // 3 digits + (overwritten) NUL
+  sum += octalSmall(buf, off + Off.mtime + 3, 9, mtime - hi * 0o100000000);
+  const t = f.type.charCodeAt(0);
+  buf[off + Off.typeflag] = t;
+  sum += t;
+  octalSmall(buf, off + Off.chksum, 7, sum);
+  buf[off + Off.chksum + 7] = 0x20;
+  return true;
+}
+
 /** The PAX extended header record "LEN path=VALUE\n" (LEN counts itself). */
 export function paxRecord(key: string, value: string): Uint8Array {
   const body = ` ${key}=${value}\n`;
@@ -219,6 +281,12 @@ export function pad512(n: number): number {
  * of bytes written (see headerSize). `buf` must have room for them.
  */
 export function encodeHeader(f: HeaderFields, buf: Uint8Array, off: number): number {
+  if (f.name.length <= 100 && encodeFast(f, buf, off)) return BLOCK;
+  return encodeHeaderGeneral(f, buf, off);
+}
+
+/** encodeHeader without the fast path (exported for tests). */
+export function encodeHeaderGeneral(f: HeaderFields, buf: Uint8Array, off: number): number {
   const path = enc.encode(f.name);
   const split = splitName(path);
   if (split) {

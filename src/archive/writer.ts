@@ -15,10 +15,10 @@
 // Compiled executable: gzip-worker.ts is a separate entry point of
 // `bun build --compile` (bun build --compile src/cli.ts src/archive/gzip-worker.ts).
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, write } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, write } from "node:fs";
 import { availableParallelism } from "node:os";
 import { DsError, InterruptedError, fileError } from "../errors.ts";
-import { gzipBlock, type CompressReply, type CompressRequest } from "./gzip.ts";
+import { gzipBlock, libdeflateLevel, WORKER_SOURCE, type CompressReply, type CompressRequest } from "./gzip.ts";
 import { BLOCK, encodeHeader, headerSize, type HeaderFields } from "./ustar.ts";
 
 export type ArchiveEntry =
@@ -68,21 +68,23 @@ export async function writeArchive(
   const signal = opts.signal;
   checkAbort(signal);
 
-  const out = new Output(outFd, level, jobs, signal);
+  const out = new Output(outFd, libdeflateLevel(level), jobs, signal);
   const w = new TarBuilder(out);
   let entryCount = 0;
-  const add = (e: ArchiveEntry) => {
+  /** Returns a promise only for a file bigger than a block. */
+  const add = (e: ArchiveEntry): void | Promise<void> => {
     if (signal?.aborted) checkAbort(signal);
-    if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
-    else if (e.kind === "file") w.addFile(e.name, e.sourcePath, e.size);
-    else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
     entryCount++;
+    if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
+    else if (e.kind === "file") return w.addFile(e.name, e.sourcePath, e.size);
+    else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
   };
   const progress = () => opts.onProgress?.({ files: w.files, bytes: w.inputBytes });
   try {
     if (Symbol.asyncIterator in entries) {
       for await (const e of entries) {
-        add(e);
+        const big = add(e);
+        if (big) await big;
         if (w.pendingFlush) {
           await w.flush();
           progress();
@@ -91,7 +93,8 @@ export async function writeArchive(
     } else {
       // Sync iterables: no await per entry, only per block.
       for (const e of entries) {
-        add(e);
+        const big = add(e);
+        if (big) await big;
         if (w.pendingFlush) {
           await w.flush();
           progress();
@@ -198,7 +201,12 @@ class TarBuilder {
     });
   }
 
-  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void {
+  /**
+   * Add a regular file. Files of up to one block are read synchronously; a
+   * bigger one returns a promise and hands each block on as it fills, so
+   * memory stays bounded whatever the file size.
+   */
+  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void | Promise<void> {
     const clean = cleanName(name);
     let fd: number;
     try {
@@ -209,6 +217,7 @@ class TarBuilder {
       }
       throw fileError("read", sourcePath, err);
     }
+    let closeHere = true;
     try {
       let st;
       try {
@@ -230,47 +239,59 @@ class TarBuilder {
         mtime: Math.max(0, Math.floor(st.mtimeMs / 1000)),
         type: "0",
       });
-      this.readData(fd, sourcePath, size);
-      this.files++;
-      this.inputBytes += size;
-    } finally {
-      try {
-        closeSync(fd);
-      } catch {
-        // a failed close of a read-only fd loses nothing
+      this.left = size;
+      if (size <= BLOCK_SIZE) {
+        while (!this.readStep(fd, sourcePath, size));
+        this.fileDone(size);
+        return;
       }
+      closeHere = false;
+      return this.readBig(fd, sourcePath, size).finally(() => closeQuietly(fd));
+    } finally {
+      if (closeHere) closeQuietly(fd);
     }
   }
 
-  /**
-   * Read exactly `size` bytes of `fd` into the stream, then pad to 512. The
-   * last read asks for one byte more (blocks have one byte of slack) to see
-   * whether the file grew; a short read before `size` means it shrank.
-   */
-  private readData(fd: number, path: string, size: number): void {
-    let left = size;
-    for (;;) {
-      if (this.pos === BLOCK_SIZE) this.nextBlock();
-      const room = BLOCK_SIZE - this.pos;
-      const last = left <= room;
-      const want = last ? left + 1 : room;
-      let n: number;
-      try {
-        n = readSync(fd, this.buf, this.pos, want, null);
-      } catch (err) {
-        throw fileError("read", path, err);
-      }
-      if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${size} bytes)`);
-      if (n === 0 && left > 0) {
-        throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${size} bytes, got ${size - left})`);
-      }
-      this.pos += n;
-      this.tarBytes += n;
-      left -= n;
-      if (left === 0) break; // the extra byte asked for was not there: size is right
-    }
+  private async readBig(fd: number, path: string, size: number): Promise<void> {
+    while (!this.readStep(fd, path, size)) if (this.full.length) await this.flush();
+    this.fileDone(size);
+  }
+
+  private fileDone(size: number): void {
     const pad = (BLOCK - (size % BLOCK)) % BLOCK;
     if (pad) this.zeros(pad);
+    this.files++;
+    this.inputBytes += size;
+  }
+
+  /** Bytes of the current file still to read. */
+  private left = 0;
+
+  /**
+   * One read of the current file into the stream; true when all `size` bytes
+   * are in. The last read asks for one byte more (blocks have one byte of
+   * slack) to see whether the file grew; a read of 0 bytes before `size`
+   * means it shrank.
+   */
+  private readStep(fd: number, path: string, size: number): boolean {
+    if (this.pos === BLOCK_SIZE) this.nextBlock();
+    const room = BLOCK_SIZE - this.pos;
+    const left = this.left;
+    const want = left <= room ? left + 1 : room;
+    let n: number;
+    try {
+      n = readSync(fd, this.buf, this.pos, want, null);
+    } catch (err) {
+      throw fileError("read", path, err);
+    }
+    if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${size} bytes)`);
+    if (n === 0 && left > 0) {
+      throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${size} bytes, got ${size - left})`);
+    }
+    this.pos += n;
+    this.tarBytes += n;
+    this.left = left - n;
+    return this.left === 0; // the extra byte asked for was not there: the size is right
   }
 
   /** Two zero blocks, then zeros up to a multiple of the 10240-byte record. */
@@ -279,6 +300,14 @@ class TarBuilder {
     const rem = this.tarBytes % RECORD_SIZE;
     if (rem) this.zeros(RECORD_SIZE - rem);
     this.ended = true;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // a failed close of a read-only descriptor loses nothing
   }
 }
 
@@ -319,7 +348,7 @@ class Output {
     signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
-  /** A block buffer with one byte of slack (see readData). */
+  /** A block buffer with one byte of slack (see readStep). */
   takeBuffer(): Uint8Array {
     return new Uint8Array(this.freeBuffers.pop() ?? new ArrayBuffer(BLOCK_SIZE + 1));
   }
@@ -432,7 +461,9 @@ class Output {
 
   private startWorkers(): void {
     for (let i = 0; i < this.jobs; i++) {
-      const worker = new Worker(gzipWorkerUrl());
+      const url = gzipWorkerUrl();
+      if (i === 0 && process.env.DSBACKUP_DEBUG_WORKER) process.stderr.write(`dsbackup: compression worker ${url}\n`);
+      const worker = new Worker(url);
       const slot: WorkerSlot = { worker, pending: new Map(), stopped: false };
       worker.onmessage = (e: MessageEvent<CompressReply>) => {
         const r = e.data;
@@ -475,6 +506,32 @@ class Output {
   }
 }
 
+let blobUrl: string | undefined;
+
+/**
+ * Where the compression worker's code is:
+ * - under `bun run` / `bun test`: gzip-worker.ts next to this module;
+ * - in the executable built with `bun build --compile src/cli.ts
+ *   src/archive/gzip-worker.ts`: the embedded entry point, which Bun stores
+ *   under /$bunfs/root/ relative to the entry points' common folder (src/,
+ *   so archive/gzip-worker.js, loaded by its .ts name), while import.meta.url
+ *   of every bundled module is the executable's own /$bunfs/root/NAME;
+ * - otherwise (the worker was not built in, or DSBACKUP_GZIP_WORKER=blob):
+ *   the same code from a Blob URL, so compression still runs in parallel.
+ */
+export function gzipWorkerUrl(): string {
+  if (process.env.DSBACKUP_GZIP_WORKER !== "blob") {
+    const here = new URL("./gzip-worker.ts", import.meta.url);
+    if (!here.href.includes("/$bunfs/")) return here.href;
+    for (const sub of ["archive/", "src/archive/", ""]) {
+      const embedded = `${import.meta.dir}/${sub}gzip-worker`;
+      if (existsSync(`${embedded}.js`) || existsSync(`${embedded}.ts`)) return `${embedded}.ts`;
+    }
+  }
+  blobUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
+  return blobUrl;
+}
+
 interface WorkerSlot {
   worker: Worker;
   pending: Map<number, { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }>;
@@ -498,15 +555,4 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
     }
     off += n;
   }
-}
-
-/**
- * Where the worker's code is. From source it sits beside this file. In a
- * compiled executable this module is bundled into the entry file at the root
- * of Bun's embedded file system, and the extra entry point keeps its path
- * relative to src/ (scripts/build.ts passes src/archive/gzip-worker.ts).
- */
-export function gzipWorkerUrl(moduleUrl: string = import.meta.url): string {
-  if (moduleUrl.includes("/$bunfs/") || moduleUrl.includes("~BUN")) return new URL("./archive/gzip-worker.ts", moduleUrl).href;
-  return new URL("./gzip-worker.ts", moduleUrl).href;
 }

@@ -31,8 +31,15 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
   const steps = parseBackupWords(words, ctx.now(), env.TZ);
   const home = resolveHome(options.storage, env);
   const storage = openStorage(home); // refuse a non-storage before touching its lock
-  const hold = holdSnapshot(home, env, () => Math.floor(ctx.now().getTime() / 1000));
-  let report: BackupReport;
+  const log = options.quiet ? () => {} : ctx.log;
+  const hold = await holdSnapshot(home, env, {
+    nowSeconds: () => Math.floor(ctx.now().getTime() / 1000),
+    format: storage.format,
+    log,
+    warn: ctx.warn,
+    signal: ctx.signal,
+  });
+  let report: BackupReport | undefined;
   try {
     report = await runBackup({
       storage,
@@ -44,12 +51,17 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
       level,
       jobs,
       signal: ctx.signal,
-      log: options.quiet ? () => {} : ctx.log,
+      log,
       warn: ctx.warn,
       progress: ctx.isTerminal && !options.quiet ? { start: (_kind, expected) => progressLine(ctx.writeStderr, expected) } : undefined,
     });
   } finally {
-    hold.release();
+    // A storage left stuck in snapshot mode must not pass as success; but a
+    // backup error says more than the failure to leave that follows it.
+    await hold.release().catch((err) => {
+      if (report) throw err;
+      ctx.warn((err as Error).message);
+    });
   }
   if (report.refusals.length > 0) {
     throw new BackupRefusedError(

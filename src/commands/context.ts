@@ -13,4 +13,9 @@ export interface CommandContext {
   writeStderr: (text: string) => void;
   /** stderr is a terminal: show progress. */
   isTerminal: boolean;
+  /**
+   * Route SIGINT/SIGTERM to `handler` instead of aborting `signal`, until the
+   * returned function is called (the snapshot tool forwards them to COMMAND).
+   */
+  interceptSignals?: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }

@@ -4,6 +4,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
 import { fileError } from "../errors.ts";
+import { fullFsync } from "../snapshot/flock.ts";
 
 /** Prefix of every temporary file dsbackup creates; the rest names its owner. */
 export const TEMP_PREFIX = ".tmp-";
@@ -34,11 +35,20 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Make what was written to fd durable. On macOS fsync(2) leaves the data in
+ * the drive's cache, so fcntl(F_FULLFSYNC) is used there (src/platform.ts
+ * decides); elsewhere, or where the file system refuses it, plain fsync.
+ */
+export function syncDurably(fd: number): void {
+  if (!fullFsync(fd)) fsyncSync(fd);
+}
+
 export function fsyncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, "r");
-    fsyncSync(fd);
+    syncDurably(fd);
   } catch (err) {
     throw fileError("fsync", dir, err);
   } finally {
@@ -74,7 +84,7 @@ export function createTempFile(finalPath: string, mode = 0o640): TempFile {
     finalPath,
     seal() {
       try {
-        fsyncSync(fd);
+        syncDurably(fd);
       } catch (err) {
         throw fileError("fsync", tempPath, err);
       }

@@ -1,29 +1,16 @@
-// flock(2) through bun:ffi: the only bun:ffi import in dsbackup. BSD flock
-// locks are what the Python storage takes; fcntl/lockf record locks do not
-// conflict with them on Linux, so nothing else would protect the storage.
+// flock(2) and fcntl(F_FULLFSYNC) through bun:ffi: the only bun:ffi import in
+// dsbackup. BSD flock locks are what the Python storage takes; fcntl/lockf
+// record locks do not conflict with them on Linux, so nothing else would
+// protect the storage. Which library, which errno accessor and which numbers
+// is decided by src/platform.ts; this file only calls.
 import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
-
-// Identical on Linux and macOS/BSD (<sys/file.h>).
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
-const EINTR_LINUX = 4;
-const EWOULDBLOCK_LINUX = 11;
-const EWOULDBLOCK_DARWIN = 35;
-
-/** Shared libraries that export flock, tried in order for this platform. */
-export function libcCandidates(platform: string = process.platform, arch: string = process.arch): string[] {
-  if (platform === "darwin") return ["/usr/lib/libSystem.B.dylib", "libSystem.B.dylib", "libc.dylib"];
-  const muslArch = arch === "arm64" ? "aarch64" : "x86_64";
-  return ["libc.so.6", `libc.musl-${muslArch}.so.1`, `/lib/ld-musl-${muslArch}.so.1`, "libc.so"];
-}
-
-export function wouldBlockErrno(platform: string = process.platform): number {
-  return platform === "darwin" ? EWOULDBLOCK_DARWIN : EWOULDBLOCK_LINUX;
-}
+import { platformFacts, type PlatformFacts } from "../platform.ts";
 
 interface Libc {
+  readonly facts: PlatformFacts;
   flock(fd: number, op: number): number;
+  /** Null where the platform needs no fcntl (fullFsyncCommand is null). */
+  fcntl: ((fd: number, cmd: number) => number) | null;
   errno(): number;
 }
 
@@ -31,17 +18,24 @@ let libc: Libc | undefined;
 
 function loadLibc(): Libc {
   if (libc) return libc;
-  const errnoSymbol = process.platform === "darwin" ? "__error" : "__errno_location";
+  const facts = platformFacts();
+  const errnoSymbol = facts.errnoSymbol;
   const failures: string[] = [];
-  for (const name of libcCandidates()) {
+  for (const name of facts.libcCandidates) {
     try {
+      // fcntl is variadic in C. Only the two fixed arguments are declared:
+      // F_FULLFSYNC takes no third one, and declaring a variadic argument as
+      // a fixed one would pass it in the wrong place on Apple arm64.
       const lib = dlopen(name, {
         flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+        fcntl: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
         [errnoSymbol]: { args: [], returns: FFIType.ptr },
       });
       const errnoPtr = lib.symbols[errnoSymbol] as () => Pointer | null;
       libc = {
+        facts,
         flock: lib.symbols.flock as (fd: number, op: number) => number,
+        fcntl: facts.fullFsyncCommand === null ? null : (lib.symbols.fcntl as (fd: number, cmd: number) => number),
         errno: () => {
           const ptr = errnoPtr();
           return ptr ? read.i32(ptr, 0) : -1;
@@ -60,15 +54,30 @@ export type FlockResult = "locked" | "busy";
 /** Try to take an exclusive flock without waiting. Throws on errors other than "held by someone else". */
 export function tryLockExclusive(fd: number): FlockResult {
   const c = loadLibc();
+  const { LOCK_EX, LOCK_NB } = c.facts.flock;
   for (;;) {
     if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return "locked";
     const errno = c.errno();
-    if (errno === wouldBlockErrno()) return "busy";
-    if (errno === EINTR_LINUX && process.platform !== "darwin") continue;
+    if (errno === c.facts.errno.EWOULDBLOCK) return "busy";
+    if (errno === c.facts.errno.EINTR) continue;
     throw new Error(`flock failed with errno ${errno}`);
   }
 }
 
 export function unlock(fd: number): void {
-  loadLibc().flock(fd, LOCK_UN);
+  const c = loadLibc();
+  c.flock(fd, c.facts.flock.LOCK_UN);
+}
+
+/**
+ * Flush fd's data through the drive's write cache where fsync(2) does not
+ * (macOS: fcntl F_FULLFSYNC). Returns false where the platform needs nothing
+ * more than fsync, or the file system refuses the command (some network and
+ * FUSE file systems): the caller then falls back to fsync, as SQLite does.
+ */
+export function fullFsync(fd: number): boolean {
+  const facts = platformFacts();
+  if (facts.fullFsyncCommand === null) return false;
+  const c = loadLibc();
+  return c.fcntl !== null && c.fcntl(fd, facts.fullFsyncCommand) !== -1;
 }

@@ -1,10 +1,13 @@
 // Getting a coherent, unchanging view of A/ for the length of a run: either
 // we run under the snapshot tool (SNAPSHOT_* variables), or we lock
-// misc/sublock ourselves and require misc/snapshot.
+// misc/sublock ourselves and require misc/snapshot, forcing snapshot mode
+// with config/snapshot.conf when needed.
 import { existsSync, realpathSync } from "node:fs";
-import { resolve } from "node:path";
-import { NotSnapshotError, UsageError } from "../errors.ts";
-import { lockFile, snapshotMarkerPath, sublockPath } from "./lock.ts";
+import { join, resolve } from "node:path";
+import { LockedError, NotSnapshotError, UsageError } from "../errors.ts";
+import type { Format } from "../storage/names.ts";
+import { enterSnapshotMode } from "./enter.ts";
+import { snapshotMarkerPath, sublockPath, tryLockFile } from "./lock.ts";
 
 export const MAX_SNAPSHOT_AGE_SECONDS = 12 * 3600;
 
@@ -13,7 +16,8 @@ export interface SnapshotHold {
   /** Epoch seconds shortly before the snapshot was entered; goes into the index. */
   timestamp: number;
   underSnapshotTool: boolean;
-  release(): void;
+  /** Release the lock, then leave snapshot mode if we entered it. Throws DsError if leaving fails. */
+  release(): Promise<void>;
 }
 
 export interface SnapshotEnvironment {
@@ -48,11 +52,45 @@ export function resolveHome(storageArg: string | undefined, env: SnapshotEnviron
   return resolve(dir);
 }
 
+export interface HoldOptions {
+  /** Epoch seconds now; read just before locking or entering snapshot mode. */
+  nowSeconds: () => number;
+  /** The storage's format (direct mode rolls the journal forward into it). */
+  format: Format;
+  /** snapshot.conf path; default HOME/config/snapshot.conf. */
+  confPath?: string;
+  log?: (message: string) => void;
+  detail?: (message: string) => void;
+  warn?: (message: string) => void;
+  httpTimeoutMs?: number;
+  /** Checked after entering snapshot mode: on abort, leave again and throw. */
+  signal?: AbortSignal;
+}
+
+const BUSY_MESSAGE =
+  "the storage is running and not in snapshot mode, and no method of config/snapshot.conf could force it into snapshot mode " +
+  "(configure an http line for the storage's DirectoryStorageToolkit; -v shows why each method failed)";
+
+function notSnapshotMessage(home: string, directDisabled: boolean): string {
+  const marker = snapshotMarkerPath(home);
+  return directDisabled
+    ? `${marker} does not exist and snapshot.conf disables direct access (nodirect), so the storage was not rolled forward: ` +
+        "A/ is not a coherent snapshot. Either the storage is running without a working config/snapshot.conf method, " +
+        "or it crashed, or it was stopped with quick_shutdown; fix snapshot.conf, or open and close the storage cleanly, then retry"
+    : `${marker} does not exist: A/ is not a coherent snapshot. ` +
+        "Either the storage is in use by a process that does not hold its lock, or it crashed or was stopped with quick_shutdown " +
+        "and could not be rolled forward; open and close it cleanly (or fix config/snapshot.conf) first";
+}
+
 /**
- * Hold a snapshot of HOME's A/ until release(). `nowSeconds` is read just
- * before locking, so the index never claims a time after the view was fixed.
+ * Hold a snapshot of HOME's A/ until release(). Under the snapshot tool the
+ * SNAPSHOT_* variables are checked and trusted. Otherwise misc/sublock is
+ * locked and misc/snapshot required; when the lock is busy or the marker
+ * missing, the methods of snapshot.conf are tried to force snapshot mode,
+ * and release() leaves it again.
  */
-export function holdSnapshot(home: string, env: SnapshotEnvironment, nowSeconds: () => number): SnapshotHold {
+export async function holdSnapshot(home: string, env: SnapshotEnvironment, opts: HoldOptions): Promise<SnapshotHold> {
+  const { nowSeconds } = opts;
   if (env.SNAPSHOT_VERSION !== undefined) {
     const text = env.SNAPSHOT_TIMESTAMP ?? "";
     if (!/^\d+$/.test(text)) throw new NotSnapshotError(`SNAPSHOT_TIMESTAMP ${JSON.stringify(text)} is not integer epoch seconds`);
@@ -62,20 +100,56 @@ export function holdSnapshot(home: string, env: SnapshotEnvironment, nowSeconds:
     if (now - timestamp > MAX_SNAPSHOT_AGE_SECONDS) {
       throw new NotSnapshotError(`SNAPSHOT_TIMESTAMP ${timestamp} is more than 12 hours old`);
     }
-    return { home, timestamp, underSnapshotTool: true, release() {} };
+    return { home, timestamp, underSnapshotTool: true, async release() {} };
   }
+  const log = opts.log ?? (() => {});
   const timestamp = nowSeconds();
-  const lock = lockFile(
-    sublockPath(home),
-    "the storage is running and not in snapshot mode; run the backup under `dsbackup snapshot`, or configure config/snapshot.conf",
-  );
-  if (!existsSync(snapshotMarkerPath(home))) {
-    lock.release();
-    throw new NotSnapshotError(
-      `${snapshotMarkerPath(home)} does not exist: A/ is not a coherent snapshot. ` +
-        "Either the storage is in use by a process that does not hold its lock, or it crashed or was stopped with quick_shutdown; " +
-        "open and close it cleanly (or use `dsbackup snapshot`) first",
-    );
+  const marker = snapshotMarkerPath(home);
+  // Already a snapshot (a storage shut down cleanly, or in snapshot mode): just lock it.
+  const quick = tryLockFile(sublockPath(home));
+  if (quick && existsSync(marker)) {
+    return { home, timestamp, underSnapshotTool: false, async release() { quick.release(); } };
   }
-  return { home, timestamp, underSnapshotTool: false, release: () => lock.release() };
+  quick?.release();
+
+  const { entered, directDisabled } = await enterSnapshotMode(home, {
+    confPath: opts.confPath ?? join(home, "config", "snapshot.conf"),
+    confExplicit: opts.confPath !== undefined,
+    format: opts.format,
+    log,
+    detail: opts.detail ?? (() => {}),
+    warn: opts.warn ?? (() => {}),
+    httpTimeoutMs: opts.httpTimeoutMs,
+  });
+  const leave = async () => {
+    if (entered) await entered.leave();
+  };
+  const lock = entered?.sublock ?? tryLockFile(sublockPath(home));
+  if (!lock) {
+    await leave();
+    throw new LockedError(`${sublockPath(home)} is locked by another process (${BUSY_MESSAGE})`);
+  }
+  if (!existsSync(marker)) {
+    lock.release();
+    await leave();
+    throw new NotSnapshotError(notSnapshotMessage(home, directDisabled));
+  }
+  if (opts.signal?.aborted) {
+    lock.release();
+    await leave();
+    throw opts.signal.reason;
+  }
+  if (entered) log("Locked snapshot mode");
+  return {
+    home,
+    timestamp,
+    underSnapshotTool: false,
+    async release() {
+      lock.release();
+      if (entered) {
+        log("Unlocked snapshot mode");
+        await leave();
+      }
+    },
+  };
 }

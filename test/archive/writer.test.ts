@@ -10,6 +10,7 @@ import {
   rmSync,
   symlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -230,6 +231,32 @@ describe("writeArchive edge cases", () => {
         expect(r.stdout).toBe("");
       }
     }
+  });
+
+  test("a file much bigger than a block streams through in bounded memory", async () => {
+    const big = join(dir, "sparse");
+    const size = 48 * BLOCK_SIZE + 777;
+    const fd = openSync(big, "w");
+    writeSync(fd, "head", 0);
+    writeSync(fd, "tail", size - 4);
+    closeSync(fd);
+    Bun.gc(true);
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    try {
+      const { path, result } = await archive("sparse.tgz", [{ kind: "file", name: "A/sparse", sourcePath: big }], { jobs: 2 });
+      expect(result.inputBytes).toBe(size);
+      const { items } = readTar(path);
+      expect(items[0]!.data!.length).toBe(size);
+      expect(items[0]!.data!.subarray(0, 4).toString()).toBe("head");
+      expect(items[0]!.data!.subarray(size - 4).toString()).toBe("tail");
+    } finally {
+      clearInterval(timer);
+      rmSync(big);
+    }
+    // Without streaming the writer would hold all 48 blocks at once.
+    expect(peak - before).toBeLessThan(32 * BLOCK_SIZE);
   });
 
   test("a single empty file", async () => {

@@ -1,10 +1,10 @@
 // End-to-end tests of the compiled binary taking full and incremental backups.
 import { describe, expect, test } from "bun:test";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { appendTransactions, createStorage, packStorage, readTree } from "../fixtures/generator.ts";
-import { dsbackup, extractWith, filesIn, listArchive, tempDir, tools, type Extractor } from "../helpers.ts";
+import { appendTransactions, createStorage, packStorage } from "../fixtures/generator.ts";
+import { dsbackup, expectedTree, extractWith, extractedTree, filesIn, holdFlockWithPython, listArchive, pythonTriesFlock, tempDir, tools, type Extractor } from "../helpers.ts";
 import { formats, databasePath } from "../../src/storage/names.ts";
 import { parseIndex } from "../../src/index/tindex.ts";
 
@@ -18,23 +18,6 @@ function newStorage(format: (typeof formats)[number], transactions = 12) {
 
 function indexOf(home: string) {
   return parseIndex(readFileSync(join(home, "backups", "tindex"), "utf8"), "tindex");
-}
-
-/** What A/ and config/ should look like in a restore: every file but *-deleted. */
-function expectedTree(home: string) {
-  const tree = new Map<string, Buffer>();
-  for (const [rel, data] of readTree(join(home, "A"), (r) => r.endsWith("-deleted"))) tree.set(`A/${rel}`, data);
-  for (const [rel, data] of readTree(join(home, "config"))) tree.set(`config/${rel}`, data);
-  return tree;
-}
-
-function extractedTree(dir: string) {
-  const tree = new Map<string, Buffer>();
-  for (const top of ["A", "config"]) {
-    if (!existsSync(join(dir, top))) continue;
-    for (const [rel, data] of readTree(join(dir, top))) tree.set(`${top}/${rel}`, data);
-  }
-  return tree;
 }
 
 const extractors: Extractor[] = [];
@@ -209,13 +192,18 @@ describe("refusals", () => {
     expect(filesIn(join(home, "backups"))).toEqual([]);
   });
 
-  test("no misc/snapshot: refused as not a snapshot", () => {
+  test("no misc/snapshot and nodirect: refused as not a snapshot, naming the causes", () => {
     const { home } = newStorage("flat", 2);
     unlinkSync(join(home, "misc", "snapshot"));
+    writeFileSync(join(home, "config", "snapshot.conf"), "nodirect\n");
     const r = dsbackup(["--storage", home, "full"]);
     expect(r.status).toBe(12);
-    expect(r.stderr).toContain("misc/snapshot");
+    expect(r.stderr).toContain("misc/snapshot does not exist");
+    expect(r.stderr).toContain("nodirect");
+    expect(r.stderr).toMatch(/running without .*crashed.*quick_shutdown/);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(filesIn(join(home, "backups"))).toEqual([]);
+    expect(existsSync(join(home, "misc", "snapshot"))).toBe(false);
   });
 
   test("bad time strings and bad commands are usage errors", () => {
@@ -232,19 +220,18 @@ describe("refusals", () => {
     const { home } = newStorage("flat", 2);
     const sublock = join(home, "misc", "sublock");
     // Python holds the sublock (as a running storage does): we must fail with exit 11.
-    const holder = spawn("python3", ["-c", "import fcntl,sys,time\nf=open(sys.argv[1],'a')\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint('held',flush=True)\ntime.sleep(30)", sublock]);
-    await new Promise<void>((ok) => holder.stdout.once("data", () => ok()));
+    const holder = await holdFlockWithPython(sublock);
     const r = dsbackup(["--storage", home, "full"]);
-    holder.kill();
+    await holder.release();
     expect(r.status).toBe(11);
     expect(r.stderr).toContain("locked by another process");
     // Our lock must make Python's non-blocking flock fail.
     const { tryLockFile } = await import("../../src/snapshot/lock.ts");
     const lock = tryLockFile(sublock)!;
     expect(lock).not.toBeNull();
-    const py = spawnSync("python3", ["-c", "import fcntl,sys\nf=open(sys.argv[1],'a')\ntry:\n fcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB); print('got')\nexcept BlockingIOError: print('busy')", sublock], { encoding: "utf8" });
+    const py = pythonTriesFlock(sublock);
     lock.release();
-    expect(py.stdout.trim()).toBe("busy");
+    expect(py).toBe("busy");
   });
 });
 

@@ -1,0 +1,113 @@
+// `dsbackup restore --backups DIR --to TARGET [--at WHEN | --seq N]`: plan
+// the shortest chain of archives, print it, and extract it safely.
+import { ProblemsFoundError, UsageError } from "../errors.ts";
+import { humanSize } from "../backup/run.ts";
+import { choosePrefix } from "../restore/catalog.ts";
+import { checkTarget, restoreArchives } from "../restore/extract.ts";
+import { planRestore, type RestorePoint } from "../restore/plan.ts";
+import { checkArchive, crossCheck, formatProblem, type Problem } from "../restore/verify.ts";
+import type { CatalogArchive } from "../restore/catalog.ts";
+import { formatTid } from "../storage/records.ts";
+import { parseTime } from "../time/parse.ts";
+import { archiveJson, entryJson, json, kindLabel, openCatalog, showTime, type FolderOptions } from "./backups-folder.ts";
+import type { CommandContext } from "./context.ts";
+
+export interface RestoreCommandOptions extends FolderOptions {
+  to?: string;
+  at?: string;
+  seq?: string | number;
+  dryRun?: boolean;
+  verify?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function restorePoint(options: RestoreCommandOptions, ctx: CommandContext): RestorePoint {
+  if (options.at !== undefined && options.seq !== undefined) throw new UsageError("give --at WHEN or --seq N, not both");
+  if (options.seq !== undefined) {
+    const seq = Number(options.seq);
+    if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a sequence number, not ${JSON.stringify(String(options.seq))}`);
+    return { seq };
+  }
+  if (options.at !== undefined) {
+    try {
+      return { atSeconds: Math.floor(parseTime(String(options.at), { now: ctx.now(), zone: ctx.env.TZ }).getTime() / 1000) };
+    } catch (err) {
+      throw new UsageError(`--at: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return { newest: true };
+}
+
+export async function restoreCommand(options: RestoreCommandOptions, ctx: CommandContext): Promise<number> {
+  const point = restorePoint(options, ctx);
+  if (options.to === undefined && !options.dryRun) throw new UsageError("restore needs --to TARGET (or --dry-run to only show the plan)");
+  if (options.to !== undefined) checkTarget(String(options.to)); // refuse a bad TARGET before any work
+  const catalog = openCatalog(options, ctx);
+  const prefix = choosePrefix(catalog, options.prefix);
+  const plan = planRestore(catalog.entries, catalog.archives, prefix, point);
+  const archives = plan.archives as CatalogArchive[];
+  const log = options.quiet || options.json ? () => {} : ctx.log;
+
+  if (!options.json) {
+    const lines = [
+      `Restore point: sequence ${plan.point.seq}, backup taken ${showTime(plan.point.timestamp, ctx)}, newest transaction ${plan.point.tid} (${formatTid(plan.point.tid)})`,
+      `Archives to extract, in order (${archives.length}):`,
+      ...archives.map((a, i) => `  ${String(i + 1).padStart(2)}. ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(6)}`),
+    ];
+    ctx.stdout(`${lines.join("\n")}\n`);
+  }
+
+  let problems: Problem[] = [];
+  let restored = false;
+  let target: string | null = null;
+  if (options.dryRun) {
+    if (options.verify) {
+      let previousTid: string | undefined;
+      for (const a of archives) {
+        log(`Verifying ${a.name}`);
+        const check = await checkArchive(a.path, { records: true, signal: ctx.signal });
+        problems.push(...check.problems, ...crossCheck(check, a, catalog.entries, { records: true, previousTid }));
+        previousTid = check.newestTid;
+      }
+    }
+  } else {
+    const report = await restoreArchives({
+      archives,
+      entries: catalog.entries,
+      target: options.to!,
+      verify: Boolean(options.verify),
+      signal: ctx.signal,
+      log,
+    });
+    problems = report.problems;
+    restored = report.restored;
+    target = report.target;
+  }
+
+  if (options.json) {
+    ctx.stdout(
+      json({
+        backups: catalog.dir,
+        prefix,
+        point: entryJson(plan.point),
+        archives: archives.map(archiveJson),
+        target,
+        dryRun: Boolean(options.dryRun),
+        verify: Boolean(options.verify),
+        restored,
+        problems,
+      }),
+    );
+  } else {
+    for (const p of problems) ctx.stdout(`${formatProblem(p)}\n`);
+  }
+  if (problems.length > 0) {
+    throw new ProblemsFoundError(
+      `${problems.length} problem${problems.length === 1 ? "" : "s"} found in ${problems[0]!.archive}${options.dryRun ? "" : `; nothing was written to ${target}`}`,
+    );
+  }
+  if (restored) log(`Restored sequence ${plan.point.seq} into ${target}`);
+  else if (options.verify) log("Every archive of the plan verified");
+  return 0;
+}

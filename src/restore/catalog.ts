@@ -1,0 +1,82 @@
+// What a backups folder holds: the index entries and the archives on disk,
+// matched up. Shared by list, restore, verify and prune.
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { StorageError, UsageError, fileError } from "../errors.ts";
+import { INDEX_NAME, readIndex } from "../backup/run.ts";
+import type { IndexEntry } from "../index/tindex.ts";
+import { parseArchiveName, type ArchiveName } from "./plan.ts";
+
+export interface CatalogArchive extends ArchiveName {
+  path: string;
+  size: number;
+}
+
+export interface Catalog {
+  dir: string;
+  indexPath: string;
+  entries: IndexEntry[];
+  /** Archives on disk (every prefix), by sequence then name. */
+  archives: CatalogArchive[];
+  /** Archives whose sequence number has no index entry. */
+  unindexed: CatalogArchive[];
+  /** Index entries no archive of any prefix ends at. */
+  missing: IndexEntry[];
+}
+
+export function readCatalog(dirArg: string): Catalog {
+  const dir = resolve(dirArg);
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new StorageError(`${dir}: no such backups folder`);
+    throw fileError("read directory", dir, err);
+  }
+  const entries = readIndex(dir);
+  const archives: CatalogArchive[] = [];
+  for (const name of names.sort()) {
+    const parsed = parseArchiveName(name);
+    if (!parsed) continue;
+    const path = join(dir, name);
+    let size: number;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) continue;
+      size = st.size;
+    } catch (err) {
+      throw fileError("stat", path, err);
+    }
+    archives.push({ ...parsed, path, size });
+  }
+  archives.sort((a, b) => a.seq - b.seq || (a.reference ?? 0) - (b.reference ?? 0) || (a.name < b.name ? -1 : 1));
+  const seqs = new Set(entries.map((e) => e.seq));
+  const ends = new Set(archives.map((a) => a.seq));
+  return {
+    dir,
+    indexPath: join(dir, INDEX_NAME),
+    entries,
+    archives,
+    unindexed: archives.filter((a) => !seqs.has(a.seq)),
+    missing: entries.filter((e) => !ends.has(e.seq)),
+  };
+}
+
+export function prefixesOf(catalog: Catalog): string[] {
+  return [...new Set(catalog.archives.map((a) => a.prefix))].sort();
+}
+
+/** The prefix to work on: the one given, else the only one in the folder. */
+export function choosePrefix(catalog: Catalog, prefix: string | undefined): string {
+  const prefixes = prefixesOf(catalog);
+  if (prefix !== undefined) {
+    if (!prefixes.includes(prefix)) {
+      throw new UsageError(`no archives with prefix ${JSON.stringify(prefix)} in ${catalog.dir}${prefixes.length ? ` (prefixes: ${prefixes.join(", ")})` : ""}`);
+    }
+    return prefix;
+  }
+  if (prefixes.length === 0) throw new StorageError(`no backup archives in ${catalog.dir}`);
+  if (prefixes.length > 1) throw new UsageError(`${catalog.dir} holds archives of several prefixes (${prefixes.join(", ")}): choose one with --prefix`);
+  return prefixes[0]!;
+}

@@ -1,0 +1,181 @@
+// Restoring: extract a plan's archives, in order, into a temporary folder
+// beside TARGET with node-tar (its own protections on, and our entry rules as
+// its filter), check them as they stream by, and rename the folder into place
+// only when every archive extracted and checked cleanly. A failure leaves no
+// TARGET and no temporary folder.
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { Unpack } from "tar";
+import { DsError, UsageError, fileError } from "../errors.ts";
+import { fsyncDirectory, tempNameFor } from "../fsutil/atomic.ts";
+import type { IndexEntry } from "../index/tindex.ts";
+import type { CatalogArchive } from "./catalog.ts";
+import { describeNodeTarType, entryProblem } from "./entry-rules.ts";
+import { checkArchive, crossCheck, type ArchiveCheck, type Problem, type TarSink } from "./verify.ts";
+
+/** Folders a storage home has besides config/ and A/; created empty. */
+const EMPTY_FOLDERS = ["B", "journal", "misc", "backups"];
+
+/**
+ * node-tar's extractor as a sink. Entries our rules refuse are skipped by
+ * the filter and reported; node-tar's own refusals (strict mode) end up as
+ * errors from end().
+ */
+function unpackSink(cwd: string, onRefused: (entry: string, message: string) => void): TarSink {
+  const errors: Error[] = [];
+  const unpack = new Unpack({
+    cwd,
+    strict: true,
+    preservePaths: false,
+    preserveOwner: false,
+    unlink: false,
+    filter: (path, entry) => {
+      const kind = "type" in entry ? describeNodeTarType(String(entry.type)) : "file";
+      const refused = entryProblem(path, kind);
+      if (refused) onRefused(path, refused);
+      return refused === undefined;
+    },
+  });
+  unpack.on("error", (err: Error) => errors.push(err));
+  const closed = new Promise<void>((res) => unpack.on("close", () => res()));
+  const end = async () => {
+    unpack.end();
+    await closed;
+  };
+  return {
+    write: (chunk) => unpack.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    drained: () => Promise.race([new Promise<void>((res) => unpack.once("drain", () => res())), closed]),
+    end: async () => {
+      await end();
+      if (errors.length > 0) throw errors[0];
+    },
+    abort: () => end().catch(() => {}),
+  };
+}
+
+export interface RestoreOptions {
+  archives: CatalogArchive[];
+  entries: IndexEntry[];
+  target: string;
+  /** Decode and check every record and the transaction chain (restore --verify). */
+  verify: boolean;
+  signal?: AbortSignal;
+  log: (message: string) => void;
+}
+
+export interface RestoreReport {
+  target: string;
+  checks: ArchiveCheck[];
+  problems: Problem[];
+  /** true when TARGET now holds the restored storage. */
+  restored: boolean;
+}
+
+/** TARGET must be absent or an empty directory, and its parent must exist. */
+export function checkTarget(targetArg: string): string {
+  const target = resolve(targetArg);
+  let st;
+  try {
+    st = lstatSync(target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw fileError("examine", target, err);
+  }
+  if (st) {
+    if (!st.isDirectory()) throw new UsageError(`${target} exists and is not a directory; restore into an empty or new folder`);
+    if (readdirSync(target).length > 0) throw new UsageError(`${target} is not empty; restore into an empty or new folder`);
+  }
+  const parent = dirname(target);
+  try {
+    if (!statSync(parent).isDirectory()) throw new UsageError(`${parent} is not a directory`);
+  } catch (err) {
+    if (err instanceof DsError) throw err;
+    throw fileError("use", parent, err);
+  }
+  return target;
+}
+
+/** Every file and folder below `dir` (folders after their content). */
+function treeOf(dir: string, files: string[], dirs: string[]): void {
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, d.name);
+    if (d.isDirectory()) treeOf(path, files, dirs);
+    else if (d.isFile()) files.push(path);
+  }
+  dirs.push(dir);
+}
+
+/** Parallel fsyncs, so the file system can commit many in one journal write. */
+const FSYNC_CONCURRENCY = 32;
+
+/** fsync every file and folder below (and including) `dir`. */
+async function fsyncTree(dir: string): Promise<void> {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  treeOf(dir, files, dirs);
+  const syncOne = async (path: string) => {
+    let handle;
+    try {
+      handle = await open(path, "r");
+      await handle.sync();
+    } catch (err) {
+      throw fileError("fsync", path, err);
+    } finally {
+      await handle?.close();
+    }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) await syncOne(files[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(FSYNC_CONCURRENCY, files.length) }, worker));
+  for (const d of dirs) fsyncDirectory(d);
+}
+
+export async function restoreArchives(opts: RestoreOptions): Promise<RestoreReport> {
+  const target = checkTarget(opts.target);
+  const temp = tempNameFor(target);
+  try {
+    mkdirSync(temp, { mode: 0o750 });
+  } catch (err) {
+    throw fileError("create", temp, err);
+  }
+  const report: RestoreReport = { target, checks: [], problems: [], restored: false };
+  try {
+    let previousTid: string | undefined;
+    for (const archive of opts.archives) {
+      opts.log(`Extracting ${archive.name}`);
+      const refusedByFilter: Problem[] = [];
+      const check = await checkArchive(archive.path, {
+        records: opts.verify,
+        signal: opts.signal,
+        sink: unpackSink(temp, (entry, message) => refusedByFilter.push({ archive: archive.name, entry, message })),
+      });
+      report.checks.push(check);
+      // The reader reports refused entries itself; anything node-tar's parse saw differently is added.
+      const seen = new Set(check.problems.map((p) => `${p.entry}\0${p.message}`));
+      check.problems.push(...refusedByFilter.filter((p) => !seen.has(`${p.entry}\0${p.message}`)));
+      check.problems.push(...crossCheck(check, archive, opts.entries, { records: opts.verify, previousTid }));
+      report.problems.push(...check.problems);
+      if (report.problems.length > 0) return report;
+      previousTid = check.newestTid;
+    }
+    if (!statSync(join(temp, "A"), { throwIfNoEntry: false })?.isDirectory()) {
+      report.problems.push({ archive: opts.archives[0]!.name, message: "no A/ folder was restored" });
+      return report;
+    }
+    for (const name of ["config", ...EMPTY_FOLDERS]) mkdirSync(join(temp, name), { recursive: true });
+    rmSync(join(temp, "misc", "snapshot"), { force: true });
+    await fsyncTree(temp);
+    try {
+      renameSync(temp, target);
+    } catch (err) {
+      throw fileError("rename into place", target, err);
+    }
+    report.restored = true;
+    fsyncDirectory(dirname(target));
+    return report;
+  } finally {
+    if (!report.restored) rmSync(temp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,144 @@
+// Restore planning, pure: which archives rebuild the storage as of one backup.
+// Archives are known by name only (PREFIX-SEQ.tgz, PREFIX-REF-to-SEQ.tgz);
+// the index gives the restore points their times and transaction ids.
+import { DsError } from "../errors.ts";
+import type { IndexEntry } from "../index/tindex.ts";
+
+export interface ArchiveName {
+  /** File name in the backups folder. */
+  name: string;
+  prefix: string;
+  kind: "full" | "inc";
+  /** Sequence number of the backup run that wrote it: the state it restores to. */
+  seq: number;
+  /** For incrementals: the reference backup it holds the changes since. */
+  reference?: number;
+}
+
+const INC_NAME = /^(.+)-(\d{1,9})-to-(\d{1,9})\.tgz$/;
+const FULL_NAME = /^(.+)-(\d{1,9})\.tgz$/;
+
+/**
+ * Parse an archive file name; undefined for anything else (tindex, .tmp-
+ * files). `x-1-to-2.tgz` is the incremental 1-to-2 of prefix `x`, never the
+ * full backup 2 of prefix `x-1-to`.
+ */
+export function parseArchiveName(name: string): ArchiveName | undefined {
+  if (name.startsWith(".")) return undefined;
+  const inc = INC_NAME.exec(name);
+  if (inc) {
+    const reference = Number(inc[2]);
+    const seq = Number(inc[3]);
+    if (reference >= 1 && reference < seq) return { name, prefix: inc[1]!, kind: "inc", seq, reference };
+    return undefined;
+  }
+  const full = FULL_NAME.exec(name);
+  if (full && Number(full[2]) >= 1) return { name, prefix: full[1]!, kind: "full", seq: Number(full[2]) };
+  return undefined;
+}
+
+/** Where to restore to: a sequence number, an instant (epoch seconds), or the newest point. */
+export type RestorePoint = { seq: number } | { atSeconds: number } | { newest: true };
+
+export interface RestorePlan {
+  prefix: string;
+  /** The index entry restored to. */
+  point: IndexEntry;
+  /** Archives to extract, in order: one full backup, then incrementals. */
+  archives: ArchiveName[];
+}
+
+/** The point asked for cannot be restored from the archives there are. */
+export class PlanError extends DsError {}
+
+/** Order archives by the state they lead to, full before incremental, then by reference. */
+function compareArchives(a: ArchiveName, b: ArchiveName): number {
+  return a.seq - b.seq || (a.kind === b.kind ? (a.reference ?? 0) - (b.reference ?? 0) : a.kind === "full" ? -1 : 1);
+}
+
+/**
+ * The shortest chain of archives (of one prefix) that ends at sequence `target`:
+ * the newest full backup at or before it, then incrementals in sequence order,
+ * each chosen as the one reaching furthest (but not past `target`) among those
+ * that start at or before the last restored sequence. After 8-to-10 this
+ * skips 9-to-11 and takes 10-to-12, as the manual says. Furthest-first is
+ * optimal: any incremental usable from an earlier state is usable from a later
+ * one, so landing later never loses a way forward.
+ */
+export function chainTo(archives: ArchiveName[], target: number): ArchiveName[] | string {
+  const fulls = archives.filter((a) => a.kind === "full" && a.seq <= target).sort(compareArchives);
+  const full = fulls.at(-1);
+  if (!full) return `no full backup at or before sequence ${target}`;
+  const chain = [full];
+  let last = full.seq;
+  const incs = archives.filter((a) => a.kind === "inc" && a.seq <= target);
+  while (last < target) {
+    let best: ArchiveName | undefined;
+    for (const a of incs) {
+      if (a.reference! <= last && a.seq > last && (!best || a.seq > best.seq || (a.seq === best.seq && a.reference! > best.reference!))) best = a;
+    }
+    if (!best) {
+      return `no incremental backup continues from sequence ${last} (after ${chain.map((a) => a.name).join(", ")}) towards ${target}`;
+    }
+    chain.push(best);
+    last = best.seq;
+  }
+  return chain;
+}
+
+/** Index entries that an archive of `prefix` ends at: the restore points of that prefix. */
+export function restorePoints(entries: IndexEntry[], archives: ArchiveName[], prefix: string): IndexEntry[] {
+  const ends = new Set(archives.filter((a) => a.prefix === prefix).map((a) => a.seq));
+  return entries.filter((e) => ends.has(e.seq));
+}
+
+/** Choose the restore point and the archives it needs. Throws PlanError with a one-line reason. */
+export function planRestore(entries: IndexEntry[], archives: ArchiveName[], prefix: string, point: RestorePoint): RestorePlan {
+  const own = archives.filter((a) => a.prefix === prefix);
+  if (own.length === 0) throw new PlanError(`no archives with prefix ${JSON.stringify(prefix)}`);
+  const points = restorePoints(entries, own, prefix);
+  let chosen: IndexEntry | undefined;
+  if ("seq" in point) {
+    chosen = entries.find((e) => e.seq === point.seq);
+    if (!chosen) throw new PlanError(`sequence ${point.seq} is not in the index`);
+    if (!points.includes(chosen)) throw new PlanError(`no archive with prefix ${JSON.stringify(prefix)} ends at sequence ${point.seq}`);
+  } else if ("atSeconds" in point) {
+    for (const e of points) if (e.timestamp <= point.atSeconds) chosen = e;
+    if (!chosen) throw new PlanError(`no backup with prefix ${JSON.stringify(prefix)} was taken at or before that time`);
+  } else {
+    chosen = points.at(-1);
+    if (!chosen) throw new PlanError(`no archive with prefix ${JSON.stringify(prefix)} belongs to an index entry`);
+  }
+  const chain = chainTo(own, chosen.seq);
+  if (typeof chain === "string") throw new PlanError(`cannot restore sequence ${chosen.seq}: ${chain}`);
+  return { prefix, point: chosen, archives: chain };
+}
+
+/**
+ * Pruning: the archives of one prefix to delete so that the `keepFull` newest
+ * full backups, and every restore point from the oldest of them on, stay
+ * restorable. Only archives ending before the oldest kept full backup (or
+ * incrementals ending at it) go, and never one that a kept restore point's
+ * chain uses.
+ */
+export function pruneSelection(
+  entries: IndexEntry[],
+  archives: ArchiveName[],
+  prefix: string,
+  keepFull: number,
+): { oldestKept?: ArchiveName; remove: ArchiveName[]; keep: ArchiveName[] } {
+  const own = archives.filter((a) => a.prefix === prefix).sort(compareArchives);
+  const fulls = own.filter((a) => a.kind === "full");
+  if (fulls.length <= keepFull) return { remove: [], keep: own };
+  const oldestKept = fulls[fulls.length - keepFull]!;
+  const needed = new Set<string>();
+  for (const e of restorePoints(entries, own, prefix)) {
+    if (e.seq < oldestKept.seq) continue;
+    const chain = chainTo(own, e.seq);
+    if (typeof chain !== "string") for (const a of chain) needed.add(a.name);
+  }
+  // Incrementals ending at the oldest kept full backup itself are redundant with it.
+  const older = (a: ArchiveName) => a.seq < oldestKept.seq || (a.seq === oldestKept.seq && a.kind === "inc");
+  const remove = own.filter((a) => older(a) && !needed.has(a.name));
+  return { oldestKept, remove, keep: own.filter((a) => !remove.includes(a)) };
+}

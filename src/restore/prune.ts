@@ -1,0 +1,64 @@
+// Pruning a backups folder: delete the archives older than the N newest full
+// backups that no kept restore point needs, and drop their index lines.
+// The index is rewritten first, by atomic replacement, keeping its header
+// and every other line; a crash between the two steps leaves archives the
+// index no longer names (list reports them, the next prune deletes them),
+// never an index naming archives that are gone.
+import { readFileSync, unlinkSync } from "node:fs";
+import { DsError, fileError } from "../errors.ts";
+import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
+import { parseIndex, type IndexEntry } from "../index/tindex.ts";
+import type { Catalog, CatalogArchive } from "./catalog.ts";
+import { pruneSelection } from "./plan.ts";
+
+export interface PrunePlan {
+  prefix: string;
+  keepFull: number;
+  /** The oldest full backup kept; undefined when there are not more than keepFull. */
+  oldestKept?: CatalogArchive;
+  remove: CatalogArchive[];
+  keep: CatalogArchive[];
+  /** Index entries left with no archive of any prefix: their lines go. */
+  dropEntries: IndexEntry[];
+}
+
+export function planPrune(catalog: Catalog, prefix: string, keepFull: number): PrunePlan {
+  const sel = pruneSelection(catalog.entries, catalog.archives, prefix, keepFull);
+  const remove = sel.remove as CatalogArchive[];
+  const removed = new Set(remove.map((a) => a.name));
+  const remaining = new Set(catalog.archives.filter((a) => !removed.has(a.name)).map((a) => a.seq));
+  const oldestKept = sel.oldestKept as CatalogArchive | undefined;
+  const dropEntries = oldestKept ? catalog.entries.filter((e) => e.seq < oldestKept.seq && !remaining.has(e.seq)) : [];
+  return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries };
+}
+
+export class IndexChangedError extends DsError {}
+
+/** Rewrite the index without the dropped lines, then delete the archives. */
+export function applyPrune(catalog: Catalog, plan: PrunePlan, log: (m: string) => void): void {
+  if (plan.dropEntries.length > 0) {
+    let text: string;
+    try {
+      text = readFileSync(catalog.indexPath, "utf8");
+    } catch (err) {
+      throw fileError("read", catalog.indexPath, err);
+    }
+    const now = parseIndex(text, catalog.indexPath);
+    const key = (es: IndexEntry[]) => es.map((e) => `${e.seq} ${e.timestamp} ${e.tid}`).join("\n");
+    if (key(now) !== key(catalog.entries)) throw new IndexChangedError(`${catalog.indexPath} changed while pruning; nothing was deleted, run prune again`);
+    const drop = new Set(plan.dropEntries.map((e) => e.line));
+    const lines = text.split("\n");
+    const kept = lines.filter((_, i) => !drop.has(i + 1));
+    writeFileAtomic(catalog.indexPath, kept.join("\n"), 0o640);
+    log(`Removed ${plan.dropEntries.length} line${plan.dropEntries.length === 1 ? "" : "s"} from ${catalog.indexPath}`);
+  }
+  for (const a of plan.remove) {
+    try {
+      unlinkSync(a.path);
+    } catch (err) {
+      throw fileError("delete", a.path, err);
+    }
+    log(`Deleted ${a.path}`);
+  }
+  if (plan.remove.length > 0) fsyncDirectory(catalog.dir);
+}

@@ -1,0 +1,251 @@
+// Checking archives: one pass over each archive that decompresses it
+// completely (gzip CRC and length of every member), reads the tar stream with
+// a checking reader, and decodes every record file under A/ (magic, length,
+// md5 when present, name against content). What it learns about transactions
+// lets callers check that a chain of archives has no gap.
+import { createReadStream } from "node:fs";
+import { basename } from "node:path";
+import { createGunzip } from "node:zlib";
+import { CorruptRecordError, InterruptedError } from "../errors.ts";
+import {
+  decodePointer,
+  decodeRevision,
+  decodeTransaction,
+  decodeU64Hex,
+  formatTid,
+  REVISION_MAGIC,
+  TRANSACTION_MAGIC,
+  ZERO_TID,
+} from "../storage/records.ts";
+import type { IndexEntry } from "../index/tindex.ts";
+import { describeTypeFlag, entryProblem } from "./entry-rules.ts";
+import type { ArchiveName } from "./plan.ts";
+import { TarReader, type TarEntry } from "./tar-reader.ts";
+
+export interface Problem {
+  /** Archive file name. */
+  archive: string;
+  /** Entry inside the archive, when the problem concerns one. */
+  entry?: string;
+  message: string;
+}
+
+export interface ArchiveCheck {
+  archive: string;
+  path: string;
+  problems: Problem[];
+  entries: number;
+  /** Bytes of the decompressed tar stream. */
+  tarBytes: number;
+  /** Newest transaction id in A/x.serial of this archive, if present. */
+  newestTid?: string;
+  /** Transactions in the archive (only with records): tid to previous tid and oids. */
+  transactions: Map<string, { previousTid: string; oids: string[] }>;
+  /** Object revisions in the archive (only with records): "OID.SERIAL". */
+  revisions: Set<string>;
+}
+
+/** Somewhere else to send the decompressed tar stream (the extractor). */
+export interface TarSink {
+  /** false: wait for drained() before writing more. */
+  write(chunk: Uint8Array): boolean;
+  drained(): Promise<void>;
+  /** End of stream; resolves when everything is written. */
+  end(): Promise<void>;
+  /** Stop early: resolves when nothing more will be written; never rejects. */
+  abort(): Promise<void>;
+}
+
+export interface CheckOptions {
+  /** Decode every record file (verify); without it only the stream, entry names and x.serial are checked. */
+  records: boolean;
+  sink?: TarSink;
+  signal?: AbortSignal;
+}
+
+/**
+ * A flat shape for a path under A/, whatever the storage format: dots and
+ * slashes removed. `A/t0/12/34/567/89ABCDEF` and `A/t012345.6789ABCDEF` are
+ * both `t0123456789ABCDEF`.
+ */
+function recordShape(pathInA: string):
+  | { kind: "transaction"; tid: string }
+  | { kind: "revision"; oid: string; serial: string }
+  | { kind: "pointer"; oid: string }
+  | { kind: "value"; name: string }
+  | undefined {
+  const flat = pathInA.replace(/[./]/g, "");
+  let m: RegExpExecArray | null;
+  if ((m = /^t([0-9A-F]{16})$/.exec(flat))) return { kind: "transaction", tid: m[1]! };
+  if ((m = /^o([0-9A-F]{16})([0-9A-F]{16})$/.exec(flat))) return { kind: "revision", oid: m[1]!, serial: m[2]! };
+  if ((m = /^o([0-9A-F]{16})c$/.exec(flat))) return { kind: "pointer", oid: m[1]! };
+  if ((m = /^x(serial|oid|packed)$/.exec(flat))) return { kind: "value", name: m[1]! };
+  return undefined;
+}
+
+function magicOf(data: Uint8Array): number | undefined {
+  return data.length >= 4 ? new DataView(data.buffer, data.byteOffset, 4).getUint32(0) : undefined;
+}
+
+/** Check one file under A/; record what it says in `check`. Throws CorruptRecordError or returns a problem. */
+function checkRecord(name: string, data: Uint8Array, check: ArchiveCheck): string | undefined {
+  const shape = recordShape(name.slice(2));
+  const magic = magicOf(data);
+  if (magic === TRANSACTION_MAGIC || shape?.kind === "transaction") {
+    const t = decodeTransaction(data, name);
+    if (t.md5Valid === false) return "md5 does not match the content";
+    if (shape?.kind === "transaction" && shape.tid !== t.tid) return `holds transaction ${t.tid}, its name says ${shape.tid}`;
+    check.transactions.set(t.tid, { previousTid: t.previousTid, oids: t.oids });
+    return undefined;
+  }
+  if (magic === REVISION_MAGIC || shape?.kind === "revision") {
+    const r = decodeRevision(data, name);
+    if (r.md5Valid === false) return "md5 does not match the content";
+    if (shape?.kind === "revision" && (shape.oid !== r.oid || shape.serial !== r.serial)) {
+      return `holds revision ${r.oid} serial ${r.serial}, its name says ${shape.oid} serial ${shape.serial}`;
+    }
+    check.revisions.add(`${r.oid}.${r.serial}`);
+    return undefined;
+  }
+  if (shape?.kind === "pointer") decodePointer(data, name);
+  else if (shape?.kind === "value") decodeU64Hex(data, name);
+  return undefined;
+}
+
+/**
+ * Read one archive completely, checking as it goes; every problem found is in
+ * the result (reading stops at the first one the stream cannot recover from).
+ * With a sink, the same decompressed bytes are also handed to it.
+ */
+export async function checkArchive(path: string, opts: CheckOptions): Promise<ArchiveCheck> {
+  const archive = basename(path);
+  const check: ArchiveCheck = { archive, path, problems: [], entries: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
+  const problem = (message: string, entry?: string) => check.problems.push({ archive, entry, message });
+  const isSerial = (name: string) => recordShape(name.slice(2))?.kind === "value" && /serial$/.test(name);
+  const reader = new TarReader({
+    wantData: (e: TarEntry) => e.name.startsWith("A/") && (opts.records || isSerial(e.name)),
+    onEntry: (e, data) => {
+      check.entries++;
+      const kind = describeTypeFlag(e.type);
+      const refused = entryProblem(e.name, kind);
+      if (refused) return problem(refused, e.name);
+      if (!data) return;
+      try {
+        if (isSerial(e.name)) check.newestTid = decodeU64Hex(data, e.name);
+        if (opts.records) {
+          const message = checkRecord(e.name, data, check);
+          if (message) problem(message, e.name);
+        }
+      } catch (err) {
+        if (!(err instanceof CorruptRecordError)) throw err;
+        problem(err.message.replace(`${e.name}: `, ""), e.name);
+      }
+    },
+    onProblem: (message, entry) => problem(message, entry),
+  });
+
+  const gunzip = createGunzip();
+  const input = createReadStream(path);
+  input.on("error", (err) => gunzip.destroy(err));
+  let sinkFailed = false;
+  try {
+    for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
+      check.tarBytes += chunk.length;
+      reader.push(chunk);
+      if (opts.sink && !reader.failed && !opts.sink.write(chunk)) await opts.sink.drained();
+    }
+    reader.end();
+  } catch (err) {
+    if (err instanceof InterruptedError || opts.signal?.aborted) {
+      await opts.sink?.abort();
+      throw err;
+    }
+    const e = err as NodeJS.ErrnoException;
+    const detail = e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : e.message;
+    problem(e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${detail}`);
+  } finally {
+    input.destroy();
+  }
+  if (opts.sink) {
+    if (check.problems.length > 0) await opts.sink.abort();
+    else {
+      try {
+        await opts.sink.end();
+      } catch (err) {
+        sinkFailed = true;
+        problem(`extraction failed: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (!sinkFailed && check.problems.length === 0 && check.entries === 0) problem("archive holds no entries");
+  return check;
+}
+
+/**
+ * Gaps in the transaction chain of an incremental archive: from its newest
+ * transaction back through the transaction files it holds, each with its
+ * object revisions, until `stopTid` (the newest transaction already restored,
+ * or the reference backup's). Empty when the chain is whole.
+ */
+function chainProblems(check: ArchiveCheck, newestTid: string, stopTid: string): Problem[] {
+  const out: Problem[] = [];
+  const problem = (message: string) => out.push({ archive: check.archive, message });
+  let tid = newestTid;
+  while (tid !== stopTid) {
+    if (tid === ZERO_TID || tid < stopTid) {
+      problem(`transaction chain from ${newestTid} does not reach ${stopTid} (${formatTid(stopTid)}): it ${tid === ZERO_TID ? "ends" : `skips to ${tid}`}`);
+      break;
+    }
+    const t = check.transactions.get(tid);
+    if (!t) {
+      problem(`gap: transaction ${tid} (${formatTid(tid)}) is not in the archive, so the chain does not reach ${stopTid}`);
+      break;
+    }
+    for (const oid of t.oids) {
+      if (!check.revisions.has(`${oid}.${tid}`)) problem(`transaction ${tid} wrote object ${oid}, whose revision is not in the archive`);
+    }
+    tid = t.previousTid;
+  }
+  return out;
+}
+
+/**
+ * Checks of one archive against the index and its predecessor: A/x.serial
+ * must hold the index entry's transaction id; with records, a full archive
+ * must hold its newest transaction and an incremental one a whole chain back
+ * to `previousTid` (the newest transaction restored before it; by default
+ * its reference backup's, from the index).
+ */
+export function crossCheck(
+  check: ArchiveCheck,
+  archive: ArchiveName,
+  entries: IndexEntry[],
+  opts: { records: boolean; previousTid?: string },
+): Problem[] {
+  if (check.problems.length > 0) return [];
+  const out: Problem[] = [];
+  const problem = (message: string, entry?: string) => out.push({ archive: check.archive, entry, message });
+  if (check.newestTid === undefined) {
+    problem("no A/x.serial: the archive's newest transaction is unknown");
+    return out;
+  }
+  const entry = entries.find((e) => e.seq === archive.seq);
+  if (entry && entry.tid !== check.newestTid) {
+    problem(`A/x.serial holds ${check.newestTid}, but the index says sequence ${archive.seq} ends at ${entry.tid}`);
+  }
+  if (!opts.records) return out;
+  if (archive.kind === "full") {
+    if (check.newestTid !== ZERO_TID && !check.transactions.has(check.newestTid)) {
+      problem(`the newest transaction ${check.newestTid} (${formatTid(check.newestTid)}) is not in the archive`);
+    }
+    return out;
+  }
+  const stop = opts.previousTid ?? entries.find((e) => e.seq === archive.reference)?.tid;
+  if (stop !== undefined) out.push(...chainProblems(check, check.newestTid, stop));
+  return out;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.archive}: ${p.entry ? `${p.entry}: ` : ""}${p.message}`;
+}
