@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileError } from "../errors.ts";
-import { fsyncDirectory, parseOwnTempName, processAlive } from "../fsutil/atomic.ts";
+import { deadOwnTemps, fsyncDirectory, processAlive } from "../fsutil/atomic.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 
 export interface StaleTemp {
@@ -38,16 +38,11 @@ export function findStaleTemps(
   alive: (pid: number) => boolean = processAlive,
 ): StaleTemp[] {
   const committed = new Set(index.map((e) => e.seq));
-  const stale: StaleTemp[] = [];
-  for (const name of [...names].sort()) {
-    const owner = parseOwnTempName(name);
-    // Our own pid cannot have a live temp yet (this runs before we create any): an earlier process had it.
-    if (!owner || (owner.pid !== process.pid && alive(owner.pid))) continue;
-    const seq = archiveSequence(owner.finalName);
-    const complete = seq !== undefined && committed.has(seq) && !existing(owner.finalName);
-    stale.push({ name, ...owner, action: complete ? "complete" : "remove" });
-  }
-  return stale;
+  return deadOwnTemps(names, alive).map((temp) => {
+    const seq = archiveSequence(temp.finalName);
+    const complete = seq !== undefined && committed.has(seq) && !existing(temp.finalName);
+    return { ...temp, action: complete ? "complete" : "remove" };
+  });
 }
 
 /**

@@ -79,6 +79,7 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
       verify: Boolean(options.verify),
       signal: ctx.signal,
       log,
+      warn: ctx.warn,
     });
     problems = report.problems;
     restored = report.restored;

@@ -36,6 +36,19 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
+ * This host's temporary files among `names` whose process is gone (called
+ * before this process makes any, so its own pid means an earlier process).
+ */
+export function deadOwnTemps(names: string[], alive: (pid: number) => boolean = processAlive): { name: string; pid: number; finalName: string }[] {
+  const found = [];
+  for (const name of [...names].sort()) {
+    const owner = parseOwnTempName(name);
+    if (owner && (owner.pid === process.pid || !alive(owner.pid))) found.push({ name, ...owner });
+  }
+  return found;
+}
+
+/**
  * Make what was written to fd durable. On macOS fsync(2) leaves the data in
  * the drive's cache, so fcntl(F_FULLFSYNC) is used there (src/platform.ts
  * decides); elsewhere, or where the file system refuses it, plain fsync.

@@ -5,10 +5,10 @@
 // TARGET and no temporary folder.
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { Unpack } from "tar";
-import { DsError, UsageError, fileError } from "../errors.ts";
-import { fsyncDirectory, tempNameFor } from "../fsutil/atomic.ts";
+import { ContextError, DsError, InterruptedError, UsageError, fileError } from "../errors.ts";
+import { deadOwnTemps, fsyncDirectory, tempNameFor } from "../fsutil/atomic.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import type { CatalogArchive } from "./catalog.ts";
 import { describeNodeTarType, entryProblem } from "./entry-rules.ts";
@@ -48,10 +48,31 @@ function unpackSink(cwd: string, onRefused: (entry: string, message: string) => 
     drained: () => Promise.race([new Promise<void>((res) => unpack.once("drain", () => res())), closed]),
     end: async () => {
       await end();
-      if (errors.length > 0) throw errors[0];
+      if (errors.length > 0) throw destinationError(errors[0]!, cwd);
     },
     abort: () => end().catch(() => {}),
   };
+}
+
+/**
+ * node-tar failing to write into the temporary folder (no space, I/O error) is
+ * a file system error with its exit status (ENOSPC: 14), not a problem of the archive.
+ */
+function destinationError(err: Error, cwd: string): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.code === "string" && typeof e.syscall === "string") return fileError("write", e.path ?? cwd, e);
+  return err;
+}
+
+/** Restore folders of earlier runs for this TARGET whose process is gone (killed): ours to remove. */
+function removeStaleTemps(target: string, log: (message: string) => void): void {
+  const parent = dirname(target);
+  for (const temp of deadOwnTemps(readdirSync(parent))) {
+    if (temp.finalName !== basename(target)) continue;
+    const path = join(parent, temp.name);
+    rmSync(path, { recursive: true, force: true });
+    log(`Removed ${path}: left unfinished by process ${temp.pid}, which is no longer running`);
+  }
 }
 
 export interface RestoreOptions {
@@ -62,6 +83,8 @@ export interface RestoreOptions {
   verify: boolean;
   signal?: AbortSignal;
   log: (message: string) => void;
+  /** Shown even under -q (default: log). */
+  warn?: (message: string) => void;
 }
 
 export interface RestoreReport {
@@ -134,6 +157,7 @@ async function fsyncTree(dir: string): Promise<void> {
 
 export async function restoreArchives(opts: RestoreOptions): Promise<RestoreReport> {
   const target = checkTarget(opts.target);
+  removeStaleTemps(target, opts.warn ?? opts.log);
   const temp = tempNameFor(target);
   try {
     mkdirSync(temp, { mode: 0o750 });
@@ -175,6 +199,11 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
     report.restored = true;
     fsyncDirectory(dirname(target));
     return report;
+  } catch (err) {
+    if (err instanceof DsError && !(err instanceof InterruptedError) && !report.restored) {
+      throw new ContextError(`${err.message}; nothing was written to ${target}`, err);
+    }
+    throw err;
   } finally {
     if (!report.restored) rmSync(temp, { recursive: true, force: true });
   }

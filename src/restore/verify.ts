@@ -6,7 +6,7 @@
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { createGunzip } from "node:zlib";
-import { CorruptRecordError, InterruptedError } from "../errors.ts";
+import { CorruptRecordError, DsError, InterruptedError } from "../errors.ts";
 import {
   decodePointer,
   decodeRevision,
@@ -173,6 +173,7 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
       try {
         await opts.sink.end();
       } catch (err) {
+        if (err instanceof DsError) throw err; // the destination failed (no space...), not the archive
         sinkFailed = true;
         problem(`extraction failed: ${(err as Error).message}`);
       }
