@@ -92,6 +92,15 @@ export function appendIndexLine(backupsDir: string, line: string): void {
   writeFileAtomic(path, existing + line, 0o640);
 }
 
+/** Whether backups/tindex has a line for `seq` (false if it cannot be read). */
+function indexHasSequence(backupsDir: string, seq: number): boolean {
+  try {
+    return readIndex(backupsDir).some((e) => e.seq === seq);
+  } catch {
+    return false;
+  }
+}
+
 export function humanSize(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} M`;
   return `${Math.max(1, Math.round(bytes / 1024))} K`;
@@ -217,9 +226,24 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
       });
     }
     if (report.archives.length > 0) {
-      appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
+      // The commit point. If making the folder durable fails after the new
+      // index is in place, the run is committed all the same: finish it.
+      let deferred: unknown;
+      try {
+        appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
+      } catch (err) {
+        if (!indexHasSequence(backupsDir, seq)) throw err;
+        deferred = err;
+      }
       indexWritten = true;
-      for (const temp of temps) temp.commit();
+      for (const temp of temps) {
+        try {
+          temp.commit();
+        } catch (err) {
+          deferred ??= err;
+        }
+      }
+      if (deferred) throw deferred;
       const full = report.archives.find((a) => a.kind === "full");
       if (full) {
         try {
@@ -231,10 +255,18 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
     }
   } catch (err) {
     const error = err instanceof DsError ? err : new DsError(`Backup failed: ${(err as Error).message}`, { cause: err });
-    if (indexWritten || error instanceof InterruptedError) throw error;
+    if (error instanceof InterruptedError) throw error;
+    if (indexWritten) {
+      throw new ContextError(
+        `${error.message} (after backup ${seq} was recorded in the index; an archive left under a temporary name is completed by the next run)`,
+        error,
+      );
+    }
     throw new ContextError(`${error.message}; nothing was committed`, error);
   } finally {
-    for (const temp of temps) temp.discard();
+    // Once the index names this run's archives, they are kept whatever happens:
+    // the next run renames any still under a temporary name (backup/stale.ts).
+    if (!indexWritten) for (const temp of temps) temp.discard();
   }
   return report;
 }

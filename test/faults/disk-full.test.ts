@@ -101,3 +101,21 @@ describe.skipIf(!canStrace)("ENOSPC reported late, by fsync (strace fault inject
     expect(tempFiles(home)).toEqual([]);
   });
 });
+
+describe.skipIf(!canStrace)("the folder's fsync fails after the index was replaced (strace fault injection)", () => {
+  test.each([
+    ["after the index's rename", "when=1"],
+    ["after the archive's rename", "when=2"],
+  ])("%s: committed all the same, archive in place, exit 14 saying so", (_what, when) => {
+    const home = join(tempDir("dirsync"), "storage");
+    createStorage(home, { format: "flat", transactions: 4, seed: 2 });
+    writeFileSync(join(home, "backups", "tindex"), INDEX);
+    const dir = join(home, "backups");
+    const r = runCommand(straceArgs(["-P", dir, "-e", "trace=fsync", "-e", `inject=fsync:error=ENOSPC:${when}`]), ["--storage", home, "full"]);
+    expectError(r, 14, `Cannot fsync ${dir}: no space left on device`, "after backup 2 was recorded in the index");
+    // Never an index line without its archive.
+    expect(readFileSync(join(dir, "tindex"), "utf8")).toMatch(/\n2 +\d+ +[0-9A-F]{16}\n$/);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tgz"))).toEqual(["backup-2.tgz"]);
+    expect(tempFiles(home)).toEqual([]);
+  });
+});
