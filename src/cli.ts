@@ -88,7 +88,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       const restored = restore(words) as string[];
       if (restored.length === 0) {
         cli.outputHelp();
-        result = Promise.resolve(ExitCode.usage);
+        result = Promise.reject(new UsageError("no command given (see above)"));
         return;
       }
       result = backupCommand(restored, restoreOptions(options), ctx);

@@ -121,6 +121,8 @@ export function describeErrno(err: NodeJS.ErrnoException): string {
     case "EROFS": return "read-only file system";
     case "ELOOP": return "is a symbolic link (not followed)";
     case "EEXIST": return "already exists";
+    case "EMFILE": case "ENFILE": return "too many open files";
+    case "ENAMETOOLONG": return "file name too long";
     default: return err.code ? `${err.code}` : String(err.message ?? err);
   }
 }

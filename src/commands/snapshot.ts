@@ -113,6 +113,7 @@ export async function snapshotCommand(argv: string[], ctx: CommandContext): Prom
     [storage, conf] = [command[0]!, command[1]!];
     command = command.slice(2);
   }
+  if (command.length === 0) throw new UsageError("snapshot: a COMMAND to run is required (see dsbackup snapshot --help)");
   const home = resolveHome(storage, ctx.env as SnapshotEnvironment);
   const { format } = openStorage(home, { requireFull: false });
   const level = args.verbosity;

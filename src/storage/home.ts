@@ -41,6 +41,9 @@ export function openStorage(homeArg: string, opts: { requireFull?: boolean } = {
   try {
     text = readFileSync(settingsPath, "utf8");
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Missing or not a file: not a storage. Anything else (EIO, EACCES...) is a failure to read it.
+    if (code !== "ENOENT" && code !== "EISDIR" && code !== "ENOTDIR") throw fileError("read", settingsPath, err);
     throw new StorageError(`Not a storage: cannot read ${settingsPath}: ${describeErrno(err as NodeJS.ErrnoException)}`);
   }
   const settings = parseSettings(text, settingsPath);
