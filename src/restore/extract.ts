@@ -1,58 +1,20 @@
 // Restoring: extract a plan's archives, in order, into a temporary folder
-// beside TARGET with node-tar (its own protections on, and our entry rules as
-// its filter), check them as they stream by, and rename the folder into place
-// only when every archive extracted and checked cleanly. A failure leaves no
-// TARGET and no temporary folder.
+// beside TARGET (node-tar parses, tree-writer.ts writes, the entry rules
+// decide), check them as they stream by, make the tree durable, and rename
+// the folder into place only when every archive extracted and checked
+// cleanly. A failure leaves no TARGET and no temporary folder.
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { Unpack } from "tar";
 import { DsError, UsageError, fileError } from "../errors.ts";
-import { fsyncDirectory, tempNameFor } from "../fsutil/atomic.ts";
+import { fsyncDirectory, syncFileSystemOf, tempNameFor } from "../fsutil/atomic.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import type { CatalogArchive } from "./catalog.ts";
-import { describeNodeTarType, entryProblem } from "./entry-rules.ts";
+import { treeWriterSink } from "./tree-writer.ts";
 import { checkArchive, crossCheck, type ArchiveCheck, type Problem, type TarSink } from "./verify.ts";
 
 /** Folders a storage home has besides config/ and A/; created empty. */
 const EMPTY_FOLDERS = ["B", "journal", "misc", "backups"];
-
-/**
- * node-tar's extractor as a sink. Entries our rules refuse are skipped by
- * the filter and reported; node-tar's own refusals (strict mode) end up as
- * errors from end().
- */
-function unpackSink(cwd: string, onRefused: (entry: string, message: string) => void): TarSink {
-  const errors: Error[] = [];
-  const unpack = new Unpack({
-    cwd,
-    strict: true,
-    preservePaths: false,
-    preserveOwner: false,
-    unlink: false,
-    filter: (path, entry) => {
-      const kind = "type" in entry ? describeNodeTarType(String(entry.type)) : "file";
-      const refused = entryProblem(path, kind);
-      if (refused) onRefused(path, refused);
-      return refused === undefined;
-    },
-  });
-  unpack.on("error", (err: Error) => errors.push(err));
-  const closed = new Promise<void>((res) => unpack.on("close", () => res()));
-  const end = async () => {
-    unpack.end();
-    await closed;
-  };
-  return {
-    write: (chunk) => unpack.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    drained: () => Promise.race([new Promise<void>((res) => unpack.once("drain", () => res())), closed]),
-    end: async () => {
-      await end();
-      if (errors.length > 0) throw errors[0];
-    },
-    abort: () => end().catch(() => {}),
-  };
-}
 
 export interface RestoreOptions {
   archives: CatalogArchive[];
@@ -149,7 +111,7 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
       const check = await checkArchive(archive.path, {
         records: opts.verify,
         signal: opts.signal,
-        sink: unpackSink(temp, (entry, message) => refusedByFilter.push({ archive: archive.name, entry, message })),
+        sink: treeWriterSink(temp, (entry, message) => refusedByFilter.push({ archive: archive.name, entry, message })),
       });
       report.checks.push(check);
       // The reader reports refused entries itself; anything node-tar's parse saw differently is added.
@@ -166,7 +128,7 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
     }
     for (const name of ["config", ...EMPTY_FOLDERS]) mkdirSync(join(temp, name), { recursive: true });
     rmSync(join(temp, "misc", "snapshot"), { force: true });
-    await fsyncTree(temp);
+    if (!syncFileSystemOf(temp)) await fsyncTree(temp);
     try {
       renameSync(temp, target);
     } catch (err) {
