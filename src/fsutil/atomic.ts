@@ -4,7 +4,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
 import { fileError } from "../errors.ts";
-import { fullFsync } from "../snapshot/flock.ts";
+import { fullFsync, syncFileSystem } from "../snapshot/flock.ts";
 
 /** Prefix of every temporary file dsbackup creates; the rest names its owner. */
 export const TEMP_PREFIX = ".tmp-";
@@ -55,6 +55,22 @@ export function deadOwnTemps(names: string[], alive: (pid: number) => boolean = 
  */
 export function syncDurably(fd: number): void {
   if (!fullFsync(fd)) fsyncSync(fd);
+}
+
+/**
+ * Flush the whole file system holding `path` in one call where the platform
+ * can (Linux syncfs). False where it cannot: the caller fsyncs file by file.
+ */
+export function syncFileSystemOf(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    return syncFileSystem(fd);
+  } catch (err) {
+    throw fileError("sync the file system of", path, err);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export function fsyncDirectory(dir: string): void {

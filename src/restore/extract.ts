@@ -1,68 +1,20 @@
 // Restoring: extract a plan's archives, in order, into a temporary folder
-// beside TARGET with node-tar (its own protections on, and our entry rules as
-// its filter), check them as they stream by, and rename the folder into place
-// only when every archive extracted and checked cleanly. A failure leaves no
-// TARGET and no temporary folder.
+// beside TARGET (node-tar parses, tree-writer.ts writes, the entry rules
+// decide), check them as they stream by, make the tree durable, and rename
+// the folder into place only when every archive extracted and checked
+// cleanly. A failure leaves no TARGET and no temporary folder.
 import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { Unpack } from "tar";
 import { ContextError, DsError, InterruptedError, UsageError, fileError } from "../errors.ts";
-import { deadOwnTemps, fsyncDirectory, tempNameFor } from "../fsutil/atomic.ts";
+import { deadOwnTemps, fsyncDirectory, syncFileSystemOf, tempNameFor } from "../fsutil/atomic.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import type { CatalogArchive } from "./catalog.ts";
-import { describeNodeTarType, entryProblem } from "./entry-rules.ts";
+import { treeWriterSink } from "./tree-writer.ts";
 import { checkArchive, crossCheck, type ArchiveCheck, type Problem, type TarSink } from "./verify.ts";
 
 /** Folders a storage home has besides config/ and A/; created empty. */
 const EMPTY_FOLDERS = ["B", "journal", "misc", "backups"];
-
-/**
- * node-tar's extractor as a sink. Entries our rules refuse are skipped by
- * the filter and reported; node-tar's own refusals (strict mode) end up as
- * errors from end().
- */
-function unpackSink(cwd: string, onRefused: (entry: string, message: string) => void): TarSink {
-  const errors: Error[] = [];
-  const unpack = new Unpack({
-    cwd,
-    strict: true,
-    preservePaths: false,
-    preserveOwner: false,
-    unlink: false,
-    filter: (path, entry) => {
-      const kind = "type" in entry ? describeNodeTarType(String(entry.type)) : "file";
-      const refused = entryProblem(path, kind);
-      if (refused) onRefused(path, refused);
-      return refused === undefined;
-    },
-  });
-  unpack.on("error", (err: Error) => errors.push(err));
-  const closed = new Promise<void>((res) => unpack.on("close", () => res()));
-  const end = async () => {
-    unpack.end();
-    await closed;
-  };
-  return {
-    write: (chunk) => unpack.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
-    drained: () => Promise.race([new Promise<void>((res) => unpack.once("drain", () => res())), closed]),
-    end: async () => {
-      await end();
-      if (errors.length > 0) throw destinationError(errors[0]!, cwd);
-    },
-    abort: () => end().catch(() => {}),
-  };
-}
-
-/**
- * node-tar failing to write into the temporary folder (no space, I/O error) is
- * a file system error with its exit status (ENOSPC: 14), not a problem of the archive.
- */
-function destinationError(err: Error, cwd: string): Error {
-  const e = err as NodeJS.ErrnoException;
-  if (typeof e.code === "string" && typeof e.syscall === "string") return fileError("write", e.path ?? cwd, e);
-  return err;
-}
 
 /** Restore folders of earlier runs for this TARGET whose process is gone (killed): ours to remove. */
 function removeStaleTemps(target: string, log: (message: string) => void): void {
@@ -173,7 +125,7 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
       const check = await checkArchive(archive.path, {
         records: opts.verify,
         signal: opts.signal,
-        sink: unpackSink(temp, (entry, message) => refusedByFilter.push({ archive: archive.name, entry, message })),
+        sink: treeWriterSink(temp, (entry, message) => refusedByFilter.push({ archive: archive.name, entry, message })),
       });
       report.checks.push(check);
       // The reader reports refused entries itself; anything node-tar's parse saw differently is added.
@@ -190,7 +142,7 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
     }
     for (const name of ["config", ...EMPTY_FOLDERS]) mkdirSync(join(temp, name), { recursive: true });
     rmSync(join(temp, "misc", "snapshot"), { force: true });
-    await fsyncTree(temp);
+    if (!syncFileSystemOf(temp)) await fsyncTree(temp);
     try {
       renameSync(temp, target);
     } catch (err) {

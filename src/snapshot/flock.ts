@@ -11,6 +11,8 @@ interface Libc {
   flock(fd: number, op: number): number;
   /** Null where the platform needs no fcntl (fullFsyncCommand is null). */
   fcntl: ((fd: number, cmd: number) => number) | null;
+  /** Null where the platform has no syncfs (hasSyncfs is false). */
+  syncfs: ((fd: number) => number) | null;
   errno(): number;
 }
 
@@ -32,10 +34,14 @@ function loadLibc(): Libc {
         [errnoSymbol]: { args: [], returns: FFIType.ptr },
       });
       const errnoPtr = lib.symbols[errnoSymbol] as () => Pointer | null;
+      const syncfs = facts.hasSyncfs
+        ? (dlopen(name, { syncfs: { args: [FFIType.i32], returns: FFIType.i32 } }).symbols.syncfs as (fd: number) => number)
+        : null;
       libc = {
         facts,
         flock: lib.symbols.flock as (fd: number, op: number) => number,
         fcntl: facts.fullFsyncCommand === null ? null : (lib.symbols.fcntl as (fd: number, cmd: number) => number),
+        syncfs,
         errno: () => {
           const ptr = errnoPtr();
           return ptr ? read.i32(ptr, 0) : -1;
@@ -80,4 +86,17 @@ export function fullFsync(fd: number): boolean {
   if (facts.fullFsyncCommand === null) return false;
   const c = loadLibc();
   return c.fcntl !== null && c.fcntl(fd, facts.fullFsyncCommand) !== -1;
+}
+
+/**
+ * Flush the whole file system holding fd (Linux syncfs(2)). Returns false
+ * where there is no syncfs; throws with the errno where it fails (an I/O error
+ * writing back the data means the data is not safe).
+ */
+export function syncFileSystem(fd: number): boolean {
+  if (!platformFacts().hasSyncfs) return false;
+  const c = loadLibc();
+  if (c.syncfs === null) return false;
+  if (c.syncfs(fd) === 0) return true;
+  throw new Error(`syncfs failed with errno ${c.errno()}`);
 }

@@ -1,22 +1,14 @@
-// A stand-in storage-like tree for archive tests and the benchmark, used when
-// the lead's fixture generator (test/fixtures/generator.ts) is not available:
-// bushy directories of small (200 B - 2 KB) pickle-like, moderately
+// A storage-like tree for the archive writer's own tests, independent of the
+// storage format (the end-to-end tests use test/fixtures/generator.ts): bushy
+// directories of small (200 B - 2 KB) pickle-like, moderately
 // compressible files, plus an entry list in the order dsbackup would archive.
 import { mkdirSync, writeFileSync, readdirSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 import type { ArchiveEntry } from "../../src/archive/writer.ts";
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the fixture generator's. */
+export { random as rng } from "../fixtures/generator.ts";
+import { random as rng } from "../fixtures/generator.ts";
 
 const WORDS = [
   "persistent.mapping", "PersistentMapping", "OFS.Folder", "Folder", "_objects", "title", "description",
