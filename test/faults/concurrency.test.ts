@@ -36,8 +36,8 @@ describe("two backups started at the same instant", () => {
   });
 });
 
+if (!tools.python) console.warn("SKIP: python3 not installed; a foreign flock holder is not tested");
 describe.skipIf(!tools.python)("the storage (a Python process) holds misc/sublock", () => {
-  if (!tools.python) console.warn("SKIP: python3 not installed; a foreign flock holder is not tested");
   test("refused with exit 11 and nothing written; succeeds once it lets go", async () => {
     const home = join(tempDir("held"), "storage");
     createStorage(home, { format: "lawn", transactions: 3, seed: 1 });

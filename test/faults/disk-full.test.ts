@@ -85,8 +85,8 @@ describe.skipIf(!canMountTmpfs)("backups/ on a full file system", () => {
   });
 });
 
+if (!canStrace) console.warn("SKIP: strace not usable here; ENOSPC from fsync is not tested");
 describe.skipIf(!canStrace)("ENOSPC reported late, by fsync (strace fault injection)", () => {
-  if (!canStrace) console.warn("SKIP: strace not usable here; ENOSPC from fsync is not tested");
   test.each([
     ["the archive's fsync", "when=1", "backup-2.tgz"],
     ["the index's fsync", "when=2", "tindex"],

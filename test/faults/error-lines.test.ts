@@ -124,6 +124,9 @@ function cases(): ErrorCase[] {
   return list;
 }
 
+if (!tools.python) console.warn("SKIP: python3 not installed; the lock error is left out of the error sweep");
+if (!canStrace) console.warn("SKIP: strace not usable here; injected ENOSPC/EIO/EMFILE are left out of the error sweep");
+
 describe("every error is one line, with a documented exit code, and never a stack trace", () => {
   test("the sweep", async () => {
     const codes = documentedCodes();

@@ -153,8 +153,8 @@ describe("streaming to a pipe nobody reads (--output -)", () => {
 
 // strace stops the run at exact system calls: the archive's fsync, the
 // index's rename (the commit point) and the archive's rename after it.
+if (!canStrace) console.warn("SKIP: strace not usable here (apt-get install strace); kills at exact system calls are not tested");
 describe.skipIf(!canStrace)("SIGKILL at exact system calls (strace fault injection)", () => {
-  if (!canStrace) console.warn("SKIP: strace not usable here (apt-get install strace); kills at exact system calls are not tested");
   let small: string;
   beforeAll(() => {
     small = join(tempDir("kill-at"), "storage");

@@ -38,8 +38,8 @@ function chownTree(path: string, uid: number) {
   if (statSync(path).isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid);
 }
 
+if (!asNobody) console.warn("SKIP: not root or no setpriv; unreadable-file tests need to run the binary as nobody");
 describe.skipIf(!asNobody)("permissions (run as nobody; root reads everything)", () => {
-  if (!asNobody) console.warn("SKIP: not root or no setpriv; unreadable-file tests need to run the binary as nobody");
   const asUser = (home: string, args: string[]) => runCommand([...asNobody!, BINARY], ["--storage", home, ...args]);
 
   function nobodysStorage(label: string) {
@@ -87,8 +87,8 @@ describe.skipIf(!asNobody)("permissions (run as nobody; root reads everything)",
   });
 });
 
+if (!canStrace) console.warn("SKIP: strace not usable here; vanishing files and read errors are not tested");
 describe.skipIf(!canStrace)("a file that vanishes or fails to read (strace fault injection)", () => {
-  if (!canStrace) console.warn("SKIP: strace not usable here; vanishing files and read errors are not tested");
   test.each([
     ["vanishes after it was listed", "openat", "ENOENT", "no such file or directory"],
     ["gives an I/O error while being read", "read", "EIO", "input/output error"],

@@ -31,8 +31,8 @@ function backupsBytes() {
   return readTree(join(home, "backups"), (rel) => rel.startsWith("."));
 }
 
+if (!canMountTmpfs) console.warn("SKIP: cannot mount tmpfs here; restore with no space left is not tested");
 describe.skipIf(!canMountTmpfs)("restore onto a full file system", () => {
-  if (!canMountTmpfs) console.warn("SKIP: cannot mount tmpfs here; restore with no space left is not tested");
   test("exit 14, says space ran out, no TARGET, no temporary folder", () => {
     const parent = tempDir("restore-full");
     unmount = mountTmpfs(parent, "1m");
