@@ -207,7 +207,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(argv, ctx);
   } catch (err) {
-    return reportError(controller.signal.aborted ? (controller.signal.reason as Error) : err);
+    // A signal's own message replaces only errors the abort caused; a real
+    // failure (say, an fsync error after the index line was written) is
+    // reported as itself, with what it says was committed.
+    const causedByAbort = controller.signal.aborted && (err instanceof InterruptedError || !(err instanceof DsError));
+    return reportError(causedByAbort ? (controller.signal.reason as Error) : err);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
