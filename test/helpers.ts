@@ -4,23 +4,21 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterAll } from "bun:test";
 import { readTree } from "./fixtures/generator.ts";
 
 export const BINARY = resolve(import.meta.dir, "../dist/dsbackup");
 
 const made: string[] = [];
-/** A fresh temporary folder, removed after the test file. */
+/** A fresh temporary folder, removed when the test run ends. */
 export function tempDir(label = "t"): string {
   const dir = mkdtempSync(join(tmpdir(), `dsbackup-${label}-`));
   made.push(dir);
   return dir;
 }
-// Restore tests leave thousands of small files; on a busy disk removing them
-// takes longer than bun's default 5 s hook timeout.
-afterAll(() => {
+/** Remove every folder tempDir made; test/setup.ts calls it once after all test files. */
+export function removeTempDirs(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}, 60_000);
+}
 
 export interface RunResult {
   status: number;
@@ -128,9 +126,9 @@ export function listArchive(archive: string): string[] {
   return r.stdout.split("\n").filter(Boolean);
 }
 
-/** Names in a folder, sorted, without dsbackup's ETA statistics file. */
+/** Names in a folder, sorted, without dsbackup's ETA statistics and index lock files. */
 export function filesIn(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((n) => n !== ".dsbackup-stats.json").sort() : [];
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n !== ".dsbackup-stats.json" && n !== ".tindex.lock").sort() : [];
 }
 
 /**

@@ -16,6 +16,10 @@ export function validatePrefix(prefix: string): string {
       `bad prefix ${JSON.stringify(prefix)}: use letters, digits, '.', '_' and '-' (not starting with '.' or '-')`,
     );
   }
+  // `db-1-to` would name its full backup 2 `db-1-to-2.tgz`: the incremental 1-to-2 of prefix `db`.
+  if (/-\d+-to$/.test(prefix)) {
+    throw new UsageError(`bad prefix ${JSON.stringify(prefix)}: a prefix ending in -N-to would make archive names read as incremental backups`);
+  }
   return prefix;
 }
 

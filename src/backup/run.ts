@@ -5,8 +5,10 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, StorageError, UsageError, fileError } from "../errors.ts";
 import { writeArchive, type ArchiveEntry } from "../archive/writer.ts";
-import { formatIndexLine, chooseReference, INDEX_HEADER, nextSequence, parseIndex, type IndexEntry } from "../index/tindex.ts";
-import { createTempFile, writeFileAtomic, type TempFile } from "../fsutil/atomic.ts";
+import { formatIndexLine, chooseReference, nextSequence, STREAMED_MARK, type IndexEntry } from "../index/tindex.ts";
+import { appendIndexLine, INDEX_NAME, lockIndex, readIndex } from "../index/index-file.ts";
+import { humanSize } from "../human-size.ts";
+import { createTempFile, type TempFile } from "../fsutil/atomic.ts";
 import { readU64File, type Storage } from "../storage/home.ts";
 import { formatTid, ZERO_TID } from "../storage/records.ts";
 import { recoverStaleTemps } from "./stale.ts";
@@ -21,11 +23,6 @@ export interface BackupOptions {
   steps: BackupStep[];
   /** Take a full backup when `inc` finds no reference backup. */
   orFull?: boolean;
-  /**
-   * This run holds the storage's lock itself, so no other dsbackup can be
-   * writing: stale temporary files of dead runs are completed or removed.
-   */
-  holdsLock?: boolean;
   /** Write the (single) archive to this descriptor instead of backups/. */
   outputFd?: number;
   level?: number;
@@ -53,8 +50,6 @@ export interface BackupReport {
   refusals: string[];
 }
 
-export const INDEX_NAME = "tindex";
-
 export function backupsDirectory(home: string): string {
   const dir = join(home, "backups");
   let isDir = false;
@@ -67,31 +62,6 @@ export function backupsDirectory(home: string): string {
   return dir;
 }
 
-export function readIndex(backupsDir: string): IndexEntry[] {
-  const path = join(backupsDir, INDEX_NAME);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw fileError("read", path, err);
-  }
-  return parseIndex(text, path);
-}
-
-/** Append one line to backups/tindex by atomic replacement (created with its header if new). */
-export function appendIndexLine(backupsDir: string, line: string): void {
-  const path = join(backupsDir, INDEX_NAME);
-  let existing = INDEX_HEADER;
-  try {
-    existing = readFileSync(path, "utf8");
-    if (existing !== "" && !existing.endsWith("\n")) existing += "\n";
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw fileError("read", path, err);
-  }
-  writeFileAtomic(path, existing + line, 0o640);
-}
-
 /** Whether backups/tindex has a line for `seq` (false if it cannot be read). */
 function indexHasSequence(backupsDir: string, seq: number): boolean {
   try {
@@ -101,21 +71,28 @@ function indexHasSequence(backupsDir: string, seq: number): boolean {
   }
 }
 
-export function humanSize(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} M`;
-  return `${Math.max(1, Math.round(bytes / 1024))} K`;
-}
-
 type Plan =
   | { kind: "full"; finalName: string; entries: () => Iterable<ArchiveEntry> }
   | { kind: "inc"; finalName: string; reference: IndexEntry; entries: () => Iterable<ArchiveEntry> };
 
 export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
+  const backupsDir = backupsDirectory(opts.storage.home);
+  // Held for the whole run: a prune must not rewrite the index between our read and our append.
+  const indexLock = lockIndex(backupsDir, "backup");
+  try {
+    return await runBackupLocked(opts, backupsDir);
+  } finally {
+    indexLock.release();
+  }
+}
+
+async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise<BackupReport> {
   const { storage, log, warn } = opts;
-  const backupsDir = backupsDirectory(storage.home);
   const index = readIndex(backupsDir);
-  // A previous run that was killed is worth a warning even under -q.
-  recoverStaleTemps(backupsDir, index, warn, opts.holdsLock === true);
+  // The storage's sublock is held (by us, or by the snapshot tool that runs
+  // us), so no other run can be writing: a dead run's files can be settled.
+  // Worth a warning even under -q.
+  recoverStaleTemps(backupsDir, index, warn);
   const seq = nextSequence(index);
   const newestTid = readU64File(storage, "x.serial", false) ?? ZERO_TID;
   const packedTid = readU64File(storage, "x.packed", false) ?? ZERO_TID;
@@ -188,7 +165,7 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
   try {
     for (const plan of plans) {
       const finalPath = join(backupsDir, plan.finalName);
-      const shownPath = opts.outputFd === undefined ? finalPath : "standard output";
+      const shownPath = opts.outputFd === undefined ? finalPath : `standard output (name it ${plan.finalName})`;
       if (plan.kind === "full") log(`Creating full backup ${shownPath}`);
       else log(`Creating incremental backup ${shownPath} of changes since backup ${plan.reference.seq} (${formatTid(plan.reference.tid)})`);
       let fd = opts.outputFd;
@@ -230,7 +207,9 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
       // index is in place, the run is committed all the same: finish it.
       let deferred: unknown;
       try {
-        appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid));
+        // A streamed archive is not in this folder: the line says so and gives its name.
+        const streamed = opts.outputFd === undefined ? undefined : `${STREAMED_MARK} ${plans[0]!.finalName}`;
+        appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid, streamed));
       } catch (err) {
         if (!indexHasSequence(backupsDir, seq)) throw err;
         deferred = err;

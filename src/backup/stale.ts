@@ -1,15 +1,18 @@
 // Temporary files left in backups/ by a run that died (SIGKILL, power loss).
 // Only files this host's dsbackup provably made are considered: the name is
 // `.tmp-HOST-PID-FINALNAME` with our host name and a pid that no longer runs.
-// Acted on only while dsbackup itself holds the storage's lock, so no other
-// run can be writing.
+// Acted on at the start of every backup run, which holds the storage's
+// sublock (itself, or through the snapshot tool that runs it) and the index
+// lock, so no other run can be writing.
 //
 // A run writes archives to temporary names, fsyncs them, writes the index
 // line (atomic replacement of tindex: the commit point), then renames the
-// archives. So a dead run's archive whose sequence number has an index line
-// was complete and committed: it is renamed to its final name. Everything
-// else (archives without an index line, tindex copies) was never committed
-// and is removed.
+// archives. So a dead run's archive whose sequence number is the newest in
+// the index was complete and committed: it is renamed to its final name.
+// Only the newest: every run settles leftovers before it takes a sequence
+// number, so a leftover of an older sequence cannot be that run's; it is
+// removed like everything else that was never committed (archives without
+// an index line, tindex copies).
 import { existsSync, readdirSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileError } from "../errors.ts";
@@ -37,20 +40,16 @@ export function findStaleTemps(
   existing: (finalName: string) => boolean,
   alive: (pid: number) => boolean = processAlive,
 ): StaleTemp[] {
-  const committed = new Set(index.map((e) => e.seq));
+  const newest = index.at(-1)?.seq;
   return deadOwnTemps(names, alive).map((temp) => {
     const seq = archiveSequence(temp.finalName);
-    const complete = seq !== undefined && committed.has(seq) && !existing(temp.finalName);
+    const complete = seq !== undefined && seq === newest && !existing(temp.finalName);
     return { ...temp, action: complete ? "complete" : "remove" };
   });
 }
 
-/**
- * Complete or remove stale temporary files in backups/; reports each through
- * `report`. With `holdsLock` false (under the snapshot tool, which holds the
- * lock for us) they are only reported: we cannot prove no other run is live.
- */
-export function recoverStaleTemps(backupsDir: string, index: IndexEntry[], report: (message: string) => void, holdsLock = true): StaleTemp[] {
+/** Complete or remove stale temporary files in backups/; reports each through `report`. */
+export function recoverStaleTemps(backupsDir: string, index: IndexEntry[], report: (message: string) => void): StaleTemp[] {
   let names: string[];
   try {
     names = readdirSync(backupsDir);
@@ -60,10 +59,6 @@ export function recoverStaleTemps(backupsDir: string, index: IndexEntry[], repor
   const stale = findStaleTemps(names, index, (finalName) => existsSync(join(backupsDir, finalName)));
   for (const temp of stale) {
     const path = join(backupsDir, temp.name);
-    if (!holdsLock) {
-      report(`${path} was left by process ${temp.pid}, which is no longer running; not touched (run without the snapshot tool to clean up)`);
-      continue;
-    }
     if (temp.action === "complete") {
       try {
         renameSync(path, join(backupsDir, temp.finalName));
@@ -80,6 +75,6 @@ export function recoverStaleTemps(backupsDir: string, index: IndexEntry[], repor
       report(`Removed ${path}: left unfinished by process ${temp.pid}, which is no longer running`);
     }
   }
-  if (holdsLock && stale.length > 0) fsyncDirectory(backupsDir);
+  if (stale.length > 0) fsyncDirectory(backupsDir);
   return stale;
 }

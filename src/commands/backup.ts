@@ -45,7 +45,6 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
       storage,
       timestamp: hold.timestamp,
       steps,
-      holdsLock: !hold.underSnapshotTool,
       orFull: options.orFull,
       outputFd: options.output === "-" ? 1 : undefined,
       level,

@@ -44,6 +44,7 @@ export function entryJson(e: IndexEntry) {
     time: isoTime(e.timestamp),
     tid: e.tid,
     tidTime: e.tid === ZERO_TID ? null : dateFromTid(e.tid).toISOString(),
+    streamedAs: e.streamedAs ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 // `dsbackup --storage DIR list` / `dsbackup list --backups DIR`: every index
 // entry with its archives and what a restore to it needs; archives the index
 // does not know and entries whose archives are gone.
-import { humanSize } from "../backup/run.ts";
+import { humanSize } from "../human-size.ts";
 import { prefixesOf, type Catalog } from "../restore/catalog.ts";
 import { chainTo } from "../restore/plan.ts";
 import { formatTid } from "../storage/records.ts";
@@ -47,7 +47,9 @@ export async function listCommand(options: ListOptions, ctx: CommandContext): Pr
   for (const e of report.entries) {
     out.push("");
     out.push(`${e.seq}  ${showTime(e.timestamp, ctx)}  newest transaction ${e.tid} (${formatTid(e.tid)})`);
-    if (e.archives.length === 0) out.push("    no archive");
+    if (e.archives.length === 0) {
+      out.push(e.streamedAs ? `    written to standard output as ${e.streamedAs}; put it in this folder to restore from it` : "    no archive");
+    }
     for (const a of e.archives) {
       out.push(`    ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(6)}`);
     }

@@ -1,6 +1,7 @@
 // `dsbackup --storage DIR prune --keep-full N [--dry-run]`.
 import { UsageError } from "../errors.ts";
-import { humanSize } from "../backup/run.ts";
+import { humanSize } from "../human-size.ts";
+import { lockIndex } from "../index/index-file.ts";
 import { choosePrefix } from "../restore/catalog.ts";
 import { applyPrune, planPrune } from "../restore/prune.ts";
 import { openCatalog, type FolderOptions } from "./backups-folder.ts";
@@ -14,8 +15,8 @@ export interface PruneCommandOptions extends FolderOptions {
 
 export async function pruneCommand(options: PruneCommandOptions, ctx: CommandContext): Promise<number> {
   if (options.keepFull === undefined) throw new UsageError("prune needs --keep-full N");
-  const keepFull = Number(options.keepFull);
-  if (!Number.isInteger(keepFull) || keepFull < 1) throw new UsageError(`--keep-full must be a whole number of at least 1, not ${JSON.stringify(String(options.keepFull))}`);
+  const keepFull = /^\d{1,9}$/.test(String(options.keepFull)) ? Number(options.keepFull) : NaN;
+  if (!(keepFull >= 1)) throw new UsageError(`--keep-full must be a whole number of at least 1, not ${JSON.stringify(String(options.keepFull))}`);
   const catalog = openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
   const plan = planPrune(catalog, prefix, keepFull);
@@ -31,6 +32,13 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
     lines.push(`${plan.remove.length} archive${plan.remove.length === 1 ? "" : "s"}, ${humanSize(freed)}; ${plan.dropEntries.length} index line${plan.dropEntries.length === 1 ? "" : "s"}`);
   }
   ctx.stdout(`${lines.join("\n")}\n`);
-  if (!options.dryRun) applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log);
+  if (options.dryRun) return 0;
+  // A backup holds this lock while it appends; applyPrune re-reads the index under it.
+  const lock = lockIndex(catalog.dir, "prune");
+  try {
+    applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log);
+  } finally {
+    lock.release();
+  }
   return 0;
 }

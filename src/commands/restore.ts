@@ -1,11 +1,11 @@
 // `dsbackup restore --backups DIR --to TARGET [--at WHEN | --seq N]`: plan
 // the shortest chain of archives, print it, and extract it safely.
 import { ProblemsFoundError, UsageError } from "../errors.ts";
-import { humanSize } from "../backup/run.ts";
+import { humanSize } from "../human-size.ts";
 import { choosePrefix } from "../restore/catalog.ts";
 import { checkTarget, restoreArchives } from "../restore/extract.ts";
 import { planRestore, type RestorePoint } from "../restore/plan.ts";
-import { checkArchive, crossCheck, formatProblem, type Problem } from "../restore/verify.ts";
+import { checkPlan, formatProblem, type Problem } from "../restore/verify.ts";
 import type { CatalogArchive } from "../restore/catalog.ts";
 import { formatTid } from "../storage/records.ts";
 import { parseTime } from "../time/parse.ts";
@@ -25,8 +25,8 @@ export interface RestoreCommandOptions extends FolderOptions {
 function restorePoint(options: RestoreCommandOptions, ctx: CommandContext): RestorePoint {
   if (options.at !== undefined && options.seq !== undefined) throw new UsageError("give --at WHEN or --seq N, not both");
   if (options.seq !== undefined) {
-    const seq = Number(options.seq);
-    if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`--seq must be a sequence number, not ${JSON.stringify(String(options.seq))}`);
+    const seq = /^\d{1,9}$/.test(String(options.seq)) ? Number(options.seq) : NaN;
+    if (!(seq >= 1)) throw new UsageError(`--seq must be a sequence number, not ${JSON.stringify(String(options.seq))}`);
     return { seq };
   }
   if (options.at !== undefined) {
@@ -63,13 +63,11 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
   let target: string | null = null;
   if (options.dryRun) {
     if (options.verify) {
-      let previousTid: string | undefined;
-      for (const a of archives) {
-        log(`Verifying ${a.name}`);
-        const check = await checkArchive(a.path, { records: true, signal: ctx.signal });
-        problems.push(...check.problems, ...crossCheck(check, a, catalog.entries, { records: true, previousTid }));
-        previousTid = check.newestTid;
-      }
+      ({ problems } = await checkPlan(archives, catalog.entries, {
+        records: true,
+        signal: ctx.signal,
+        onArchive: (a) => log(`Verifying ${a.name}`),
+      }));
     }
   } else {
     const report = await restoreArchives({

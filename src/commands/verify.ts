@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { ProblemsFoundError, UsageError } from "../errors.ts";
-import { humanSize } from "../backup/run.ts";
+import { humanSize } from "../human-size.ts";
 import { type Catalog, type CatalogArchive } from "../restore/catalog.ts";
 import { parseArchiveName } from "../restore/plan.ts";
 import { checkArchive, crossCheck, formatProblem, type Problem } from "../restore/verify.ts";

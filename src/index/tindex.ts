@@ -9,7 +9,17 @@ export interface IndexEntry {
   timestamp: number;
   tid: string;
   line: number;
+  /** Name of the archive if it was written to standard output (`--output -`), not to this folder. */
+  streamedAs?: string;
+  /** prune deleted this backup's archives but kept the line: a kept incremental starts from it. */
+  prunedReference?: boolean;
 }
+
+/** Comment prune puts on a line it keeps only as the reference of a kept incremental. */
+export const PRUNED_MARK = "pruned";
+
+/** Comment after an index line whose archive went to standard output: `# stdout NAME`. */
+export const STREAMED_MARK = "stdout";
 
 export const INDEX_HEADER =
   "# DirectoryStorage backup index, written by dsbackup.\n" +
@@ -24,7 +34,9 @@ export function parseIndex(text: string, path: string): IndexEntry[] {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   for (let i = 0; i < lines.length; i++) {
-    const content = lines[i]!.replace(/#.*$/, "").trim();
+    const hash = lines[i]!.indexOf("#");
+    const content = (hash < 0 ? lines[i]! : lines[i]!.slice(0, hash)).trim();
+    const comment = hash < 0 ? "" : lines[i]!.slice(hash + 1).trim();
     if (content === "") continue;
     const where = `${path}:${i + 1}`;
     const fields = content.split(/\s+/);
@@ -38,13 +50,18 @@ export function parseIndex(text: string, path: string): IndexEntry[] {
     if (previous && seq <= previous.seq) {
       throw new IndexError(`${where}: sequence number ${seq} is not greater than ${previous.seq} on line ${previous.line}`);
     }
-    entries.push({ seq, timestamp: Number(timestampText), tid, line: i + 1 });
+    const entry: IndexEntry = { seq, timestamp: Number(timestampText), tid, line: i + 1 };
+    const streamed = new RegExp(`^${STREAMED_MARK}\\s+(\\S+\\.tgz)$`).exec(comment);
+    if (streamed) entry.streamedAs = streamed[1];
+    if (comment.startsWith(`${PRUNED_MARK}:`)) entry.prunedReference = true;
+    entries.push(entry);
   }
   return entries;
 }
 
-export function formatIndexLine(seq: number, timestamp: number, tid: string): string {
-  return `${String(seq).padEnd(5)} ${String(timestamp).padEnd(12)} ${tid}\n`;
+/** `%-5d %-12d %s`, the original format; a comment may follow (everything after # is one). */
+export function formatIndexLine(seq: number, timestamp: number, tid: string, comment?: string): string {
+  return `${String(seq).padEnd(5)} ${String(timestamp).padEnd(12)} ${tid}${comment ? `  # ${comment}` : ""}\n`;
 }
 
 export function nextSequence(entries: IndexEntry[]): number {

@@ -3,7 +3,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StorageError, UsageError, fileError } from "../errors.ts";
-import { INDEX_NAME, readIndex } from "../backup/run.ts";
+import { INDEX_NAME, readIndex } from "../index/index-file.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import { parseArchiveName, type ArchiveName } from "./plan.ts";
 
@@ -20,8 +20,10 @@ export interface Catalog {
   archives: CatalogArchive[];
   /** Archives whose sequence number has no index entry. */
   unindexed: CatalogArchive[];
-  /** Index entries no archive of any prefix ends at. */
+  /** Index entries no archive of any prefix ends at (but for streamed ones and pruned references). */
   missing: IndexEntry[];
+  /** Index entries whose archive went to standard output (`--output -`) and is not in this folder. */
+  streamedElsewhere: IndexEntry[];
 }
 
 export function readCatalog(dirArg: string): Catalog {
@@ -59,7 +61,9 @@ export function readCatalog(dirArg: string): Catalog {
     entries,
     archives,
     unindexed: archives.filter((a) => !seqs.has(a.seq)),
-    missing: entries.filter((e) => !ends.has(e.seq)),
+    // A line prune kept because an incremental starts from it is not missing anything.
+    missing: entries.filter((e) => !ends.has(e.seq) && e.streamedAs === undefined && !e.prunedReference),
+    streamedElsewhere: entries.filter((e) => !ends.has(e.seq) && e.streamedAs !== undefined),
   };
 }
 

@@ -11,7 +11,7 @@ import { deadOwnTemps, fsyncDirectory, syncFileSystemOf, tempNameFor } from "../
 import type { IndexEntry } from "../index/tindex.ts";
 import type { CatalogArchive } from "./catalog.ts";
 import { treeWriterSink } from "./tree-writer.ts";
-import { checkArchive, crossCheck, type ArchiveCheck, type Problem, type TarSink } from "./verify.ts";
+import { checkPlan, type ArchiveCheck, type Problem } from "./verify.ts";
 
 /** Folders a storage home has besides config/ and A/; created empty. */
 const EMPTY_FOLDERS = ["B", "journal", "misc", "backups"];
@@ -118,24 +118,15 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
   }
   const report: RestoreReport = { target, checks: [], problems: [], restored: false };
   try {
-    let previousTid: string | undefined;
-    for (const archive of opts.archives) {
-      opts.log(`Extracting ${archive.name}`);
-      const refusedByFilter: Problem[] = [];
-      const check = await checkArchive(archive.path, {
-        records: opts.verify,
-        signal: opts.signal,
-        sink: treeWriterSink(temp, (entry, message) => refusedByFilter.push({ archive: archive.name, entry, message })),
-      });
-      report.checks.push(check);
-      // The reader reports refused entries itself; anything node-tar's parse saw differently is added.
-      const seen = new Set(check.problems.map((p) => `${p.entry}\0${p.message}`));
-      check.problems.push(...refusedByFilter.filter((p) => !seen.has(`${p.entry}\0${p.message}`)));
-      check.problems.push(...crossCheck(check, archive, opts.entries, { records: opts.verify, previousTid }));
-      report.problems.push(...check.problems);
-      if (report.problems.length > 0) return report;
-      previousTid = check.newestTid;
-    }
+    const { checks, problems } = await checkPlan(opts.archives, opts.entries, {
+      records: opts.verify,
+      signal: opts.signal,
+      onArchive: (archive) => opts.log(`Extracting ${archive.name}`),
+      sinkFor: (archive, refuse) => treeWriterSink(temp, (entry, message) => refuse({ archive: archive.name, entry, message })),
+    });
+    report.checks.push(...checks);
+    report.problems.push(...problems);
+    if (report.problems.length > 0) return report;
     if (!statSync(join(temp, "A"), { throwIfNoEntry: false })?.isDirectory()) {
       report.problems.push({ archive: opts.archives[0]!.name, message: "no A/ folder was restored" });
       return report;

@@ -21,7 +21,8 @@ const FULL_NAME = /^(.+)-(\d{1,9})\.tgz$/;
 /**
  * Parse an archive file name; undefined for anything else (tindex, .tmp-
  * files). `x-1-to-2.tgz` is the incremental 1-to-2 of prefix `x`, never the
- * full backup 2 of prefix `x-1-to`.
+ * full backup 2 of prefix `x-1-to` (backups refuse prefixes ending in -N-to,
+ * so dsbackup never writes such a name).
  */
 export function parseArchiveName(name: string): ArchiveName | undefined {
   if (name.startsWith(".")) return undefined;
@@ -128,7 +129,10 @@ export function pruneSelection(
   keepFull: number,
 ): { oldestKept?: ArchiveName; remove: ArchiveName[]; keep: ArchiveName[] } {
   const own = archives.filter((a) => a.prefix === prefix).sort(compareArchives);
-  const fulls = own.filter((a) => a.kind === "full");
+  // Only full backups the index knows are restore points; an archive copied in
+  // without its index line must never push a restorable one out.
+  const indexed = new Set(entries.map((e) => e.seq));
+  const fulls = own.filter((a) => a.kind === "full" && indexed.has(a.seq));
   if (fulls.length <= keepFull) return { remove: [], keep: own };
   const oldestKept = fulls[fulls.length - keepFull]!;
   const needed = new Set<string>();

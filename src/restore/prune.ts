@@ -7,7 +7,7 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import { DsError, fileError } from "../errors.ts";
 import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
-import { parseIndex, type IndexEntry } from "../index/tindex.ts";
+import { parseIndex, PRUNED_MARK, type IndexEntry } from "../index/tindex.ts";
 import type { Catalog, CatalogArchive } from "./catalog.ts";
 import { pruneSelection } from "./plan.ts";
 
@@ -18,25 +18,33 @@ export interface PrunePlan {
   oldestKept?: CatalogArchive;
   remove: CatalogArchive[];
   keep: CatalogArchive[];
-  /** Index entries left with no archive of any prefix: their lines go. */
+  /** Index entries no remaining archive (of any prefix) ends at or starts from: their lines go. */
   dropEntries: IndexEntry[];
+  /** Index entries whose archives go but which a kept incremental starts from: marked, kept. */
+  referenceEntries: { entry: IndexEntry; by: string }[];
 }
 
 export function planPrune(catalog: Catalog, prefix: string, keepFull: number): PrunePlan {
   const sel = pruneSelection(catalog.entries, catalog.archives, prefix, keepFull);
   const remove = sel.remove as CatalogArchive[];
   const removed = new Set(remove.map((a) => a.name));
-  const remaining = new Set(catalog.archives.filter((a) => !removed.has(a.name)).map((a) => a.seq));
+  const left = catalog.archives.filter((a) => !removed.has(a.name));
+  // A line stays while an archive ends at it, or a kept incremental starts
+  // from it (verify checks that incremental's chain back to its tid).
+  const ends = new Set(left.map((a) => a.seq));
+  const startsFrom = new Map(left.flatMap((a) => (a.reference === undefined ? [] : [[a.reference, a.name] as const])));
   const oldestKept = sel.oldestKept as CatalogArchive | undefined;
-  const dropEntries = oldestKept ? catalog.entries.filter((e) => e.seq < oldestKept.seq && !remaining.has(e.seq)) : [];
-  return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries };
+  const older = oldestKept ? catalog.entries.filter((e) => e.seq < oldestKept.seq && !ends.has(e.seq)) : [];
+  const dropEntries = older.filter((e) => !startsFrom.has(e.seq));
+  const referenceEntries = older.filter((e) => startsFrom.has(e.seq) && !e.prunedReference).map((entry) => ({ entry, by: startsFrom.get(entry.seq)! }));
+  return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries, referenceEntries };
 }
 
 export class IndexChangedError extends DsError {}
 
 /** Rewrite the index without the dropped lines, then delete the archives. */
 export function applyPrune(catalog: Catalog, plan: PrunePlan, log: (m: string) => void): void {
-  if (plan.dropEntries.length > 0) {
+  if (plan.dropEntries.length > 0 || plan.referenceEntries.length > 0) {
     let text: string;
     try {
       text = readFileSync(catalog.indexPath, "utf8");
@@ -48,9 +56,13 @@ export function applyPrune(catalog: Catalog, plan: PrunePlan, log: (m: string) =
     if (key(now) !== key(catalog.entries)) throw new IndexChangedError(`${catalog.indexPath} changed while pruning; nothing was deleted, run prune again`);
     const drop = new Set(plan.dropEntries.map((e) => e.line));
     const lines = text.split("\n");
+    for (const { entry, by } of plan.referenceEntries) {
+      lines[entry.line - 1] = `${lines[entry.line - 1]!.replace(/\s*#.*$/, "")}  # ${PRUNED_MARK}: kept as the reference of ${by}`;
+    }
     const kept = lines.filter((_, i) => !drop.has(i + 1));
     writeFileAtomic(catalog.indexPath, kept.join("\n"), 0o640);
     log(`Removed ${plan.dropEntries.length} line${plan.dropEntries.length === 1 ? "" : "s"} from ${catalog.indexPath}`);
+    for (const { entry, by } of plan.referenceEntries) log(`Kept line ${entry.seq} of ${catalog.indexPath}: ${by} starts from it`);
   }
   for (const a of plan.remove) {
     try {

@@ -250,3 +250,45 @@ export function crossCheck(
 export function formatProblem(p: Problem): string {
   return `${p.archive}: ${p.entry ? `${p.entry}: ` : ""}${p.message}`;
 }
+
+export interface PlanCheckOptions {
+  /** Decode every record and check the chain between archives (restore --verify). */
+  records: boolean;
+  signal?: AbortSignal;
+  /** Where each archive's tar stream also goes (restore: the tree writer), with a report of entries it refused. */
+  sinkFor?: (archive: ArchiveName, refuse: (problem: Problem) => void) => TarSink;
+  onArchive?: (archive: ArchiveName) => void;
+}
+
+/**
+ * Check a restore plan's archives in order, each against the index and
+ * against the newest transaction of the one before it. Stops at the first
+ * archive with problems: the rest of the chain would not apply anyway.
+ */
+export async function checkPlan(
+  archives: (ArchiveName & { path: string })[],
+  entries: IndexEntry[],
+  opts: PlanCheckOptions,
+): Promise<{ checks: ArchiveCheck[]; problems: Problem[] }> {
+  const checks: ArchiveCheck[] = [];
+  const problems: Problem[] = [];
+  let previousTid: string | undefined;
+  for (const archive of archives) {
+    opts.onArchive?.(archive);
+    const refused: Problem[] = [];
+    const check = await checkArchive(archive.path, {
+      records: opts.records,
+      signal: opts.signal,
+      sink: opts.sinkFor?.(archive, (p) => refused.push(p)),
+    });
+    // The reader reports refused entries itself; anything the sink's parser saw differently is added.
+    const seen = new Set(check.problems.map((p) => `${p.entry}\0${p.message}`));
+    check.problems.push(...refused.filter((p) => !seen.has(`${p.entry}\0${p.message}`)));
+    check.problems.push(...crossCheck(check, archive, entries, { records: opts.records, previousTid }));
+    checks.push(check);
+    problems.push(...check.problems);
+    if (problems.length > 0) break;
+    previousTid = check.newestTid;
+  }
+  return { checks, problems };
+}

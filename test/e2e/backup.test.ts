@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { appendTransactions, createStorage, packStorage } from "../fixtures/generator.ts";
 import { dsbackup, expectedTree, extractWith, extractedTree, filesIn, holdFlockWithPython, listArchive, pythonTriesFlock, tempDir, tools, type Extractor } from "../helpers.ts";
@@ -271,6 +272,34 @@ describe("streaming to standard output", () => {
     expect(listArchive(out)).toContain("A/x/serial");
     expect(filesIn(join(home, "backups"))).toEqual(["tindex"]);
     expect(indexOf(home)).toHaveLength(1);
+    expect(r.stderr).toContain("standard output (name it backup-1.tgz)");
+    // The index line says where the archive went; verify and list do not call it missing.
+    expect(readFileSync(join(home, "backups", "tindex"), "utf8")).toContain("# stdout backup-1.tgz");
+    expect(indexOf(home)[0]!.streamedAs).toBe("backup-1.tgz");
+    const v = dsbackup(["--storage", home, "verify"]);
+    expect(v.status).toBe(0);
+    expect(dsbackup(["--storage", home, "list"]).stdout).toContain("written to standard output as backup-1.tgz");
+    // Put where it belongs, it restores like any other.
+    writeFileSync(join(home, "backups", "backup-1.tgz"), readFileSync(out));
+    const dest = join(tempDir("stdout-restore"), "r");
+    expect(dsbackup(["restore", "--backups", join(home, "backups"), "--to", dest]).status).toBe(0);
+    expect(extractedTree(dest)).toEqual(expectedTree(home));
+  });
+
+  test("a dead run's leftover is removed, never completed, when another run took its sequence", () => {
+    const { home } = newStorage("bushy", 4);
+    expect(dsbackup(["--storage", home, "full"]).status).toBe(0);
+    const leftover = join(home, "backups", `.tmp-${hostname()}-999999-backup-2.tgz`);
+    writeFileSync(leftover, "half an archive");
+    appendTransactions(home, { count: 2, seed: 8 });
+    const env = { SNAPSHOT_VERSION: "2", SNAPSHOT_DIRECTORY: home, SNAPSHOT_TIMESTAMP: String(NOW() - 5) };
+    const under = dsbackup(["inc", String(NOW())], { env });
+    expect(under.status).toBe(0);
+    expect(under.stderr).toContain("Removed");
+    expect(existsSync(leftover)).toBe(false);
+    expect(dsbackup(["--storage", home, "full"]).status).toBe(0);
+    expect(filesIn(join(home, "backups"))).toEqual(["backup-1-to-2.tgz", "backup-1.tgz", "backup-3.tgz", "tindex"]);
+    expect(dsbackup(["--storage", home, "verify"]).status).toBe(0);
   });
 });
 

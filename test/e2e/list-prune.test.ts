@@ -67,7 +67,9 @@ describe("prune", () => {
     expect(archivesIn(backups)).toEqual(["s-4-to-6.tgz", "s-5.tgz"]);
     const index = readFileSync(join(backups, "tindex"), "utf8");
     expect(index.startsWith(indexBefore.split("\n").filter((l) => l.startsWith("#")).join("\n"))).toBe(true);
-    expect(index.split("\n").filter((l) => /^\d/.test(l)).map((l) => Number(l.split(/\s+/)[0]))).toEqual([5, 6]);
+    // Line 4 stays, marked: the kept 4-to-6 starts from it, and verify checks its chain back to 4's transaction.
+    expect(index.split("\n").filter((l) => /^\d/.test(l)).map((l) => Number(l.split(/\s+/)[0]))).toEqual([4, 5, 6]);
+    expect(index).toMatch(/^4 .*# pruned: kept as the reference of s-4-to-6\.tgz$/m);
     for (const seq of [5, 6]) {
       const target = join(tempDir("pruned"), "r");
       expect(dsbackup(["restore", "--backups", backups, "--to", target, "--seq", String(seq), "--verify"]).status).toBe(0);

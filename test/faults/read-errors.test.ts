@@ -77,12 +77,13 @@ describe.skipIf(!asNobody)("permissions (run as nobody; root reads everything)",
     expectNothingWritten(home, before);
   });
 
-  test("backups/ not writable: error naming the temporary archive, exit 1", () => {
+  test("backups/ not writable: error naming the file it could not create, exit 1", () => {
     const { home } = nobodysStorage("perm-backups");
     chownSync(join(home, "backups"), 0, 0);
     const before = storageState(home);
     const r = asUser(home, ["full"]);
-    expectError(r, 1, `Cannot create ${join(home, "backups")}/.tmp-`, "permission denied");
+    // The index lock is the first file a run creates in backups/.
+    expectError(r, 1, `Cannot open lock file ${join(home, "backups")}/.tindex.lock`, "permission denied");
     expectNothingWritten(home, before);
   });
 });

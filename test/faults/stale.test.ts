@@ -44,6 +44,11 @@ describe("findStaleTemps", () => {
     ]);
   });
 
+  test("an older sequence's leftover is never completed, even if its number is in the index", () => {
+    // Another run recorded sequence 2 after this one died: the leftover is not that run's archive.
+    expect(findStaleTemps([t(77, "backup-2.tgz")], index, () => false, dead)[0]!.action).toBe("remove");
+  });
+
   test("final name already taken: the temporary copy is removed, the archive kept", () => {
     expect(findStaleTemps([t(77, "a-3.tgz")], index, (n) => n === "a-3.tgz", dead)[0]!.action).toBe("remove");
   });

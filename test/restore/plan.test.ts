@@ -109,4 +109,13 @@ describe("pruneSelection", () => {
     expect(sel.remove.map((x) => x.name)).toEqual(["m-1.tgz", "m-1-to-2.tgz"]);
     expect(names(chainTo(sel.keep, 3))).toEqual(["m-2.tgz", "m-1-to-3.tgz"]);
   });
+
+  test("a full archive without an index line never counts as a kept full backup", () => {
+    // backup-3.tgz copied in as backup-9.tgz, which the index does not know.
+    const a = archives("m-1.tgz", "m-1-to-2.tgz", "m-3.tgz", "m-9.tgz");
+    const sel = pruneSelection(entries(3), a, "m", 1);
+    expect(sel.oldestKept?.name).toBe("m-3.tgz");
+    expect(sel.remove.map((x) => x.name)).toEqual(["m-1.tgz", "m-1-to-2.tgz"]);
+    expect(sel.keep.map((x) => x.name)).toContain("m-3.tgz");
+  });
 });
