@@ -19,7 +19,7 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readS
 import { availableParallelism } from "node:os";
 import { DsError, InterruptedError, fileError } from "../errors.ts";
 import { gzipBlock, libdeflateLevel, WORKER_SOURCE, type CompressReply, type CompressRequest } from "./gzip.ts";
-import { BLOCK, encodeHeader, headerSize, type HeaderFields } from "./ustar.ts";
+import { BLOCK, encodeHeaderFast, encodeHeaderGeneral, headerSize, type HeaderFields } from "./ustar.ts";
 
 export type ArchiveEntry =
   | { kind: "directory"; name: string; sourcePath: string }
@@ -173,10 +173,17 @@ class TarBuilder {
   }
 
   private header(f: HeaderFields): void {
+    // Nearly every entry: one block, the name scanned once.
+    this.room(BLOCK);
+    if (encodeHeaderFast(f, this.buf, this.pos)) {
+      this.pos += BLOCK;
+      this.tarBytes += BLOCK;
+      return;
+    }
     const n = headerSize(f);
     if (n > BLOCK_SIZE) throw new DsError(`archive: name too long: ${f.name.slice(0, 200)}...`);
     this.room(n);
-    this.pos += encodeHeader(f, this.buf, this.pos);
+    this.pos += encodeHeaderGeneral(f, this.buf, this.pos);
     this.tarBytes += n;
   }
 
