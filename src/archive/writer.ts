@@ -23,7 +23,7 @@ import { BLOCK, encodeHeaderFast, encodeHeaderGeneral, headerSize, type HeaderFi
 
 export type ArchiveEntry =
   | { kind: "directory"; name: string; sourcePath: string }
-  | { kind: "file"; name: string; sourcePath: string; size?: number };
+  | { kind: "file"; name: string; sourcePath: string };
 
 export interface ArchiveOptions {
   /** gzip level 1-9, default 6. */
@@ -58,7 +58,7 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * `signal` aborts, and with a FileError("write") when outFd fails.
  */
 export async function writeArchive(
-  entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>,
+  entries: Iterable<ArchiveEntry>,
   outFd: number,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveResult> {
@@ -76,29 +76,18 @@ export async function writeArchive(
     if (signal?.aborted) checkAbort(signal);
     entryCount++;
     if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
-    else if (e.kind === "file") return w.addFile(e.name, e.sourcePath, e.size);
+    else if (e.kind === "file") return w.addFile(e.name, e.sourcePath);
     else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
   };
   const progress = () => opts.onProgress?.({ files: w.files, bytes: w.inputBytes });
   try {
-    if (Symbol.asyncIterator in entries) {
-      for await (const e of entries) {
-        const big = add(e);
-        if (big) await big;
-        if (w.pendingFlush) {
-          await w.flush();
-          progress();
-        }
-      }
-    } else {
-      // Sync iterables: no await per entry, only per block.
-      for (const e of entries) {
-        const big = add(e);
-        if (big) await big;
-        if (w.pendingFlush) {
-          await w.flush();
-          progress();
-        }
+    // The source is synchronous (a directory walk): no await per entry, only per block.
+    for (const e of entries) {
+      const big = add(e);
+      if (big) await big;
+      if (w.pendingFlush) {
+        await w.flush();
+        progress();
       }
     }
     w.end();
@@ -213,7 +202,7 @@ class TarBuilder {
    * bigger one returns a promise and hands each block on as it fills, so
    * memory stays bounded whatever the file size.
    */
-  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void | Promise<void> {
+  addFile(name: string, sourcePath: string): void | Promise<void> {
     const clean = cleanName(name);
     let fd: number;
     try {
@@ -234,9 +223,6 @@ class TarBuilder {
       }
       if (!st.isFile()) throw new DsError(`Cannot read ${sourcePath}: not a regular file`);
       const size = st.size;
-      if (expectedSize !== undefined && expectedSize !== size) {
-        throw new DsError(`Cannot read ${sourcePath}: size changed from ${expectedSize} to ${size} bytes`);
-      }
       this.header({
         name: clean,
         mode: st.mode & 0o7777,
