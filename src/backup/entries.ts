@@ -1,6 +1,6 @@
 // What goes into each kind of archive, as a lazy sequence of archive entries
 // in a fixed order. Full: a sorted walk; incremental: the transaction chain.
-import { readdirSync, lstatSync, type Dirent } from "node:fs";
+import { readdirSync, lstatSync, type Dirent, type Stats } from "node:fs";
 import { join } from "node:path";
 import { DsError, fileError } from "../errors.ts";
 import type { ArchiveEntry } from "../archive/writer.ts";
@@ -37,6 +37,14 @@ function* walkFiles(dir: string, archiveDir: string, skip: (name: string) => boo
   }
 }
 
+function lstatChecked(path: string): Stats {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    throw fileError("stat", path, err);
+  }
+}
+
 export interface FullEntriesOptions {
   warn: (message: string) => void;
 }
@@ -46,7 +54,7 @@ export function* fullBackupEntries(storage: Storage, opts: FullEntriesOptions): 
   for (const dirent of sortedDir(storage.home)) {
     const path = join(storage.home, dirent.name);
     let isDir = dirent.isDirectory();
-    if (!isDir && !dirent.isFile() && !dirent.isSymbolicLink()) isDir = lstatSync(path).isDirectory();
+    if (!isDir && !dirent.isFile() && !dirent.isSymbolicLink()) isDir = lstatChecked(path).isDirectory();
     if (isDir) yield { kind: "directory", name: dirent.name, sourcePath: path };
     else opts.warn(`${path}: not a directory, left out of the backup`);
   }
