@@ -329,6 +329,13 @@ class Output {
   private nextId = 0;
   private waiters: (() => void)[] = [];
   private writing: Promise<void> | null = null;
+  /**
+   * For a pipe or socket: Bun's own writer, which waits for the descriptor to
+   * become writable when it is non-blocking and full (Bun itself, or a
+   * process sharing it, may have set O_NONBLOCK on a stdout pipe, and a
+   * plain write then fails with EAGAIN). Files and devices use fs.write.
+   */
+  private sink: import("bun").FileSink | null = null;
   private onAbort = () => this.fail(new InterruptedError("Interrupted while writing the archive", { cause: this.signal?.reason }));
 
   constructor(
@@ -338,6 +345,13 @@ class Output {
     private signal: AbortSignal | undefined,
   ) {
     this.maxInFlight = jobs === 1 ? 2 : jobs * 2;
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch (err) {
+      throw fileError("write", describeOutput(fd), err);
+    }
+    if (st.isFIFO() || st.isSocket()) this.sink = Bun.file(fd).writer({ highWaterMark: BLOCK_SIZE });
     signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
@@ -407,10 +421,20 @@ class Output {
   private async writeLoop(): Promise<void> {
     while (this.queue.length && !this.error && !this.abandoned) {
       const data = await this.queue[0]!.promise;
-      await writeAll(this.fd, data);
+      await this.write(data);
       this.outputBytes += data.length;
       this.queue.shift();
       this.notify();
+    }
+  }
+
+  private async write(data: Uint8Array): Promise<void> {
+    if (!this.sink) return writeAll(this.fd, data);
+    try {
+      this.sink.write(data);
+      await this.sink.flush();
+    } catch (err) {
+      throw fileError("write", describeOutput(this.fd), err);
     }
   }
 
@@ -437,6 +461,8 @@ class Output {
   /** Stop workers and drop everything; safe to call more than once. */
   destroy(): void {
     this.signal?.removeEventListener("abort", this.onAbort);
+    // A write still waiting on a pipe nobody reads must not keep the process alive.
+    this.sink?.unref();
     this.stopWorkers();
     this.freeBuffers = [];
   }
@@ -531,6 +557,11 @@ interface WorkerSlot {
   stopped: boolean;
 }
 
+function describeOutput(fd: number): string {
+  return fd === 1 ? "standard output" : `the archive (fd ${fd})`;
+}
+
+/** Write all of `data` to a file or device (pipes and sockets go through Output's sink). */
 async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.length) {
@@ -540,11 +571,7 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
         write(fd, data, off, data.length - off, null, (err, written) => (err ? reject(err) : resolve(written))),
       );
     } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.code === "EAGAIN") {
-        await new Promise((r) => setTimeout(r, 5)); // non-blocking pipe is full
-        continue;
-      }
-      throw fileError("write", fd === 1 ? "standard output" : `the archive (fd ${fd})`, err);
+      throw fileError("write", describeOutput(fd), err);
     }
     off += n;
   }
