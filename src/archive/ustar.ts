@@ -281,8 +281,17 @@ export function pad512(n: number): number {
  * of bytes written (see headerSize). `buf` must have room for them.
  */
 export function encodeHeader(f: HeaderFields, buf: Uint8Array, off: number): number {
-  if (f.name.length <= 100 && encodeFast(f, buf, off)) return BLOCK;
+  if (encodeHeaderFast(f, buf, off)) return BLOCK;
   return encodeHeaderGeneral(f, buf, off);
+}
+
+/**
+ * The one-block header of the common case (see encodeFast) at `off`, which
+ * must have 512 bytes of room; false, with the block's contents undefined,
+ * when the entry needs encodeHeaderGeneral. Byte for byte what it would write.
+ */
+export function encodeHeaderFast(f: HeaderFields, buf: Uint8Array, off: number): boolean {
+  return f.name.length <= 100 && encodeFast(f, buf, off);
 }
 
 /** encodeHeader without the fast path (exported for tests). */

@@ -19,11 +19,11 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readS
 import { availableParallelism } from "node:os";
 import { DsError, InterruptedError, fileError } from "../errors.ts";
 import { gzipBlock, libdeflateLevel, WORKER_SOURCE, type CompressReply, type CompressRequest } from "./gzip.ts";
-import { BLOCK, encodeHeader, headerSize, type HeaderFields } from "./ustar.ts";
+import { BLOCK, encodeHeaderFast, encodeHeaderGeneral, headerSize, type HeaderFields } from "./ustar.ts";
 
 export type ArchiveEntry =
   | { kind: "directory"; name: string; sourcePath: string }
-  | { kind: "file"; name: string; sourcePath: string; size?: number };
+  | { kind: "file"; name: string; sourcePath: string };
 
 export interface ArchiveOptions {
   /** gzip level 1-9, default 6. */
@@ -58,7 +58,7 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
  * `signal` aborts, and with a FileError("write") when outFd fails.
  */
 export async function writeArchive(
-  entries: AsyncIterable<ArchiveEntry> | Iterable<ArchiveEntry>,
+  entries: Iterable<ArchiveEntry>,
   outFd: number,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveResult> {
@@ -76,29 +76,18 @@ export async function writeArchive(
     if (signal?.aborted) checkAbort(signal);
     entryCount++;
     if (e.kind === "directory") w.addDirectory(e.name, e.sourcePath);
-    else if (e.kind === "file") return w.addFile(e.name, e.sourcePath, e.size);
+    else if (e.kind === "file") return w.addFile(e.name, e.sourcePath);
     else throw new DsError(`archive: unknown entry kind ${(e as { kind: string }).kind}`);
   };
   const progress = () => opts.onProgress?.({ files: w.files, bytes: w.inputBytes });
   try {
-    if (Symbol.asyncIterator in entries) {
-      for await (const e of entries) {
-        const big = add(e);
-        if (big) await big;
-        if (w.pendingFlush) {
-          await w.flush();
-          progress();
-        }
-      }
-    } else {
-      // Sync iterables: no await per entry, only per block.
-      for (const e of entries) {
-        const big = add(e);
-        if (big) await big;
-        if (w.pendingFlush) {
-          await w.flush();
-          progress();
-        }
+    // The source is synchronous (a directory walk): no await per entry, only per block.
+    for (const e of entries) {
+      const big = add(e);
+      if (big) await big;
+      if (w.pendingFlush) {
+        await w.flush();
+        progress();
       }
     }
     w.end();
@@ -173,10 +162,17 @@ class TarBuilder {
   }
 
   private header(f: HeaderFields): void {
+    // Nearly every entry: one block, the name scanned once.
+    this.room(BLOCK);
+    if (encodeHeaderFast(f, this.buf, this.pos)) {
+      this.pos += BLOCK;
+      this.tarBytes += BLOCK;
+      return;
+    }
     const n = headerSize(f);
     if (n > BLOCK_SIZE) throw new DsError(`archive: name too long: ${f.name.slice(0, 200)}...`);
     this.room(n);
-    this.pos += encodeHeader(f, this.buf, this.pos);
+    this.pos += encodeHeaderGeneral(f, this.buf, this.pos);
     this.tarBytes += n;
   }
 
@@ -206,7 +202,7 @@ class TarBuilder {
    * bigger one returns a promise and hands each block on as it fills, so
    * memory stays bounded whatever the file size.
    */
-  addFile(name: string, sourcePath: string, expectedSize: number | undefined): void | Promise<void> {
+  addFile(name: string, sourcePath: string): void | Promise<void> {
     const clean = cleanName(name);
     let fd: number;
     try {
@@ -227,9 +223,6 @@ class TarBuilder {
       }
       if (!st.isFile()) throw new DsError(`Cannot read ${sourcePath}: not a regular file`);
       const size = st.size;
-      if (expectedSize !== undefined && expectedSize !== size) {
-        throw new DsError(`Cannot read ${sourcePath}: size changed from ${expectedSize} to ${size} bytes`);
-      }
       this.header({
         name: clean,
         mode: st.mode & 0o7777,
@@ -336,6 +329,13 @@ class Output {
   private nextId = 0;
   private waiters: (() => void)[] = [];
   private writing: Promise<void> | null = null;
+  /**
+   * For a pipe or socket: Bun's own writer, which waits for the descriptor to
+   * become writable when it is non-blocking and full (Bun itself, or a
+   * process sharing it, may have set O_NONBLOCK on a stdout pipe, and a
+   * plain write then fails with EAGAIN). Files and devices use fs.write.
+   */
+  private sink: import("bun").FileSink | null = null;
   private onAbort = () => this.fail(new InterruptedError("Interrupted while writing the archive", { cause: this.signal?.reason }));
 
   constructor(
@@ -345,6 +345,13 @@ class Output {
     private signal: AbortSignal | undefined,
   ) {
     this.maxInFlight = jobs === 1 ? 2 : jobs * 2;
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch (err) {
+      throw fileError("write", describeOutput(fd), err);
+    }
+    if (st.isFIFO() || st.isSocket()) this.sink = Bun.file(fd).writer({ highWaterMark: BLOCK_SIZE });
     signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
@@ -414,10 +421,20 @@ class Output {
   private async writeLoop(): Promise<void> {
     while (this.queue.length && !this.error && !this.abandoned) {
       const data = await this.queue[0]!.promise;
-      await writeAll(this.fd, data);
+      await this.write(data);
       this.outputBytes += data.length;
       this.queue.shift();
       this.notify();
+    }
+  }
+
+  private async write(data: Uint8Array): Promise<void> {
+    if (!this.sink) return writeAll(this.fd, data);
+    try {
+      this.sink.write(data);
+      await this.sink.flush();
+    } catch (err) {
+      throw fileError("write", describeOutput(this.fd), err);
     }
   }
 
@@ -444,6 +461,8 @@ class Output {
   /** Stop workers and drop everything; safe to call more than once. */
   destroy(): void {
     this.signal?.removeEventListener("abort", this.onAbort);
+    // A write still waiting on a pipe nobody reads must not keep the process alive.
+    this.sink?.unref();
     this.stopWorkers();
     this.freeBuffers = [];
   }
@@ -538,6 +557,11 @@ interface WorkerSlot {
   stopped: boolean;
 }
 
+function describeOutput(fd: number): string {
+  return fd === 1 ? "standard output" : `the archive (fd ${fd})`;
+}
+
+/** Write all of `data` to a file or device (pipes and sockets go through Output's sink). */
 async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   let off = 0;
   while (off < data.length) {
@@ -547,11 +571,7 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
         write(fd, data, off, data.length - off, null, (err, written) => (err ? reject(err) : resolve(written))),
       );
     } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.code === "EAGAIN") {
-        await new Promise((r) => setTimeout(r, 5)); // non-blocking pipe is full
-        continue;
-      }
-      throw fileError("write", fd === 1 ? "standard output" : `the archive (fd ${fd})`, err);
+      throw fileError("write", describeOutput(fd), err);
     }
     off += n;
   }

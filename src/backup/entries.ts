@@ -1,6 +1,6 @@
 // What goes into each kind of archive, as a lazy sequence of archive entries
 // in a fixed order. Full: a sorted walk; incremental: the transaction chain.
-import { readdirSync, lstatSync, type Dirent } from "node:fs";
+import { readdirSync, lstatSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join } from "node:path";
 import { DsError, fileError } from "../errors.ts";
 import type { ArchiveEntry } from "../archive/writer.ts";
@@ -37,17 +37,53 @@ function* walkFiles(dir: string, archiveDir: string, skip: (name: string) => boo
   }
 }
 
+function lstatChecked(path: string): Stats {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    throw fileError("stat", path, err);
+  }
+}
+
+/**
+ * The folder a top-level name stands for, or null for anything else. A
+ * symbolic link to a folder (backups -> /mnt/backups, A -> /data/A) stands
+ * for the folder it points to, inside HOME or not: its entry gets that
+ * folder's mode, owner and time, as if the folder were there. (Below A/ and
+ * config/ links stay refused.)
+ */
+function topLevelFolder(dirent: Dirent, path: string): string | null {
+  if (dirent.isDirectory()) return path;
+  if (dirent.isFile()) return null;
+  if (!dirent.isSymbolicLink()) {
+    // File systems that do not report the type in the listing.
+    const st = lstatChecked(path);
+    if (!st.isSymbolicLink()) return st.isDirectory() ? path : null;
+  }
+  let target: string;
+  try {
+    target = realpathSync(path);
+    return statSync(target).isDirectory() ? target : null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") return null; // a dangling link
+    throw fileError("follow the symbolic link", path, err);
+  }
+}
+
 export interface FullEntriesOptions {
   warn: (message: string) => void;
 }
 
-/** Top-level names as bare directories, every file in config/, every file in A/ but *-deleted. */
+/**
+ * Top-level folders (and symbolic links to folders) as bare directories,
+ * every file in config/, every file in A/ but *-deleted.
+ */
 export function* fullBackupEntries(storage: Storage, opts: FullEntriesOptions): Generator<ArchiveEntry> {
   for (const dirent of sortedDir(storage.home)) {
     const path = join(storage.home, dirent.name);
-    let isDir = dirent.isDirectory();
-    if (!isDir && !dirent.isFile() && !dirent.isSymbolicLink()) isDir = lstatSync(path).isDirectory();
-    if (isDir) yield { kind: "directory", name: dirent.name, sourcePath: path };
+    const folder = topLevelFolder(dirent, path);
+    if (folder !== null) yield { kind: "directory", name: dirent.name, sourcePath: folder };
     else opts.warn(`${path}: not a directory, left out of the backup`);
   }
   yield* walkFiles(join(storage.home, "config"), "config", () => false);

@@ -8,7 +8,7 @@
 // Everything is checked before the first rename: a strange name in journal/,
 // a `journal/replica.tar`, an unknown file in a transaction, a symlink, or
 // folders on different file systems stop with an error and change nothing.
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, type Stats } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { StorageError, fileError } from "../errors.ts";
 import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
@@ -38,6 +38,14 @@ function refuse(home: string, detail: string): StorageError {
   return new StorageError(`Cannot roll the storage ${home} forward: ${detail}; nothing was changed`);
 }
 
+function lstatChecked(path: string): Stats {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    throw fileError("stat", path, err);
+  }
+}
+
 function lstatOrNull(path: string): Stats | null {
   try {
     return lstatSync(path);
@@ -60,7 +68,7 @@ function filesUnder(home: string, root: string, rel = ""): string[] {
   const out: string[] = [];
   for (const name of listDir(rel ? join(root, rel) : root)) {
     const sub = rel ? `${rel}/${name}` : name;
-    const st = lstatSync(join(root, sub));
+    const st = lstatChecked(join(root, sub));
     if (st.isDirectory()) out.push(...filesUnder(home, root, sub));
     else if (st.isFile()) out.push(sub);
     else throw refuse(home, `B/${sub} is not a regular file`);
@@ -94,7 +102,7 @@ export function planRollForward(home: string, format: Format): RollForwardPlan {
     for (const name of listDir(journal)) {
       if (name === "replica.tar") throw refuse(home, "journal/replica.tar exists (it belongs to replication)");
       const m = TRANSACTION_FOLDER.exec(name);
-      const st = lstatSync(join(journal, name));
+      const st = lstatChecked(join(journal, name));
       if (!m || !st.isDirectory()) throw refuse(home, `unexpected ${st.isDirectory() ? "folder" : "file"} journal/${name}`);
       if (m[2] === "temp") {
         plan.temp.push(name);
@@ -102,7 +110,7 @@ export function planRollForward(home: string, format: Format): RollForwardPlan {
       }
       const files = listDir(join(journal, name));
       for (const file of files) {
-        const fst = lstatSync(join(journal, name, file));
+        const fst = lstatChecked(join(journal, name, file));
         if (!fst.isFile() || !TRANSACTION_FILE.test(file)) {
           throw refuse(home, `unexpected ${fst.isDirectory() ? "folder" : "entry"} journal/${name}/${file} in a committed transaction`);
         }
@@ -158,7 +166,7 @@ export function rollForward(home: string, format: Format): RollForwardReport {
   }
   // Leave B/ empty: remove the folders the moved files lived in.
   if (plan.fromB.length > 0) touched.add(B);
-  const bFolders = lstatOrNull(B) ? listDir(B).filter((n) => statSync(join(B, n)).isDirectory()) : [];
+  const bFolders = lstatOrNull(B) ? listDir(B).filter((n) => lstatChecked(join(B, n)).isDirectory()) : [];
   for (const dir of bFolders) removeTree(join(B, dir), B, touched);
   // B/ holds older transactions than the journal: they must be in A/ for
   // good before a journal file may replace one of them.

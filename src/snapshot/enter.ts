@@ -12,6 +12,19 @@ import { XmlRpcError, callXmlRpc } from "./xmlrpc.ts";
 
 /** How long one XML-RPC call may take before the method counts as failed. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
+/** The most the best-effort leaveSnapshot after an uncertain enterSnapshot may take. */
+const CLEANUP_TIMEOUT_MS = 10_000;
+
+/**
+ * The XML-RPC timeout: the option, else DSBACKUP_XMLRPC_TIMEOUT_MS when set
+ * (positive milliseconds; for tests and very slow Zopes), else 30 s.
+ */
+export function httpTimeoutMs(option: number | undefined, env: Record<string, string | undefined> = process.env): number {
+  if (option !== undefined) return option;
+  const text = env.DSBACKUP_XMLRPC_TIMEOUT_MS;
+  if (text !== undefined && /^\d+$/.test(text) && Number(text) > 0) return Number(text);
+  return DEFAULT_HTTP_TIMEOUT_MS;
+}
 
 export interface EnterOptions {
   /** Path of snapshot.conf; relative ACCESS paths are relative to its folder. */
@@ -43,6 +56,12 @@ export interface EnterResult {
   entered: EnteredSnapshot | null;
   /** One line per method that was tried and failed. */
   failures: string[];
+  /**
+   * Best-effort leaveSnapshot calls still owed: an enterSnapshot that may have
+   * worked after we stopped waiting, whose immediate leaveSnapshot did not
+   * get an answer either. Call them when done with the storage; they never throw.
+   */
+  owedLeaves: (() => Promise<void>)[];
   /** No direct method was tried (nodirect, or only http lines). */
   directDisabled: boolean;
 }
@@ -63,7 +82,12 @@ function readConf(opts: EnterOptions): SnapshotConf {
   return conf;
 }
 
-async function tryHttp(method: Extract<SnapshotMethod, { kind: "http" }>, opts: EnterOptions, code: string): Promise<EnteredSnapshot | string> {
+async function tryHttp(
+  method: Extract<SnapshotMethod, { kind: "http" }>,
+  opts: EnterOptions,
+  code: string,
+  owedLeaves: (() => Promise<void>)[],
+): Promise<EnteredSnapshot | string> {
   const accessPath = resolve(dirname(opts.confPath), method.access);
   let credentials;
   try {
@@ -73,13 +97,31 @@ async function tryHttp(method: Extract<SnapshotMethod, { kind: "http" }>, opts: 
   }
   if (!credentials) return `access file ${accessPath}: first line is not user:password`;
   const url = redactUrl(method.url);
-  const call = (name: string) =>
-    callXmlRpc(method.url, name, [code], { ...credentials, timeoutMs: opts.httpTimeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS });
+  const timeoutMs = httpTimeoutMs(opts.httpTimeoutMs);
+  const call = (name: string, ms = timeoutMs) => callXmlRpc(method.url, name, [code], { ...credentials, timeoutMs: ms });
   try {
     await call("enterSnapshot");
   } catch (err) {
-    if (err instanceof XmlRpcError) return `enterSnapshot at ${url}: ${err.message}`;
-    throw err;
+    if (!(err instanceof XmlRpcError)) throw err;
+    if (err.mayHaveArrived) {
+      // A slow Zope may still enter snapshot mode after we gave up waiting:
+      // leave again with the same code, or the storage stays in snapshot
+      // mode (and a retry with -t would enter it a second time).
+      const cleanup = async (): Promise<boolean> => {
+        try {
+          await call("leaveSnapshot", Math.min(timeoutMs, CLEANUP_TIMEOUT_MS));
+          opts.detail(`Left snapshot mode at ${url} after the uncertain enterSnapshot`);
+          return true;
+        } catch (leaveErr) {
+          const reason = leaveErr instanceof XmlRpcError ? leaveErr.message : String((leaveErr as Error)?.message ?? leaveErr);
+          opts.detail(`leaveSnapshot at ${url} after the uncertain enterSnapshot: ${reason}`);
+          return !(leaveErr instanceof XmlRpcError && leaveErr.mayHaveArrived);
+        }
+      };
+      // No answer to the leave either: try once more when we are done.
+      if (!(await cleanup())) owedLeaves.push(async () => void (await cleanup()));
+    }
+    return `enterSnapshot at ${url}: ${err.message}`;
   }
   opts.log(`Entered snapshot mode using ${url}`);
   return {
@@ -131,20 +173,21 @@ export async function enterSnapshotMode(home: string, opts: EnterOptions): Promi
   const conf = readConf(opts);
   const code = opts.code ?? `${hostname()}-${process.pid}`;
   const failures: string[] = [];
+  const owedLeaves: (() => Promise<void>)[] = [];
   let directTried = false;
   for (const method of conf.methods) {
     const name = describeMethod(method, opts.confPath);
     opts.detail(`Trying ${name}`);
     let outcome: EnteredSnapshot | string;
     if (method.kind === "http") {
-      outcome = await tryHttp(method, opts, code);
+      outcome = await tryHttp(method, opts, code, owedLeaves);
     } else {
       directTried = true;
       outcome = tryDirect(home, opts);
     }
-    if (typeof outcome !== "string") return { entered: outcome, failures, directDisabled: false };
+    if (typeof outcome !== "string") return { entered: outcome, failures, owedLeaves, directDisabled: false };
     failures.push(`${name}: ${outcome}`);
     opts.detail(`Failed: ${name}: ${outcome}`);
   }
-  return { entered: null, failures, directDisabled: !directTried };
+  return { entered: null, failures, owedLeaves, directDisabled: !directTried };
 }

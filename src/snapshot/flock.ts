@@ -57,16 +57,34 @@ function loadLibc(): Libc {
 
 export type FlockResult = "locked" | "busy";
 
+/** Extra tries when flock fails with an errno that is neither EWOULDBLOCK nor EINTR. */
+const FLOCK_RETRIES = 3;
+
 /** Try to take an exclusive flock without waiting. Throws on errors other than "held by someone else". */
 export function tryLockExclusive(fd: number): FlockResult {
-  const c = loadLibc();
+  return tryLockWith(loadLibc(), fd);
+}
+
+/**
+ * The loop of tryLockExclusive over any flock/errno pair (tests pass fakes).
+ *
+ * errno is read by a second FFI call after flock returned, and whatever the
+ * runtime does in between (a signal handler, the GC, a JIT stub calling into
+ * libc) may overwrite it: a "busy" (EWOULDBLOCK, exit 11) would then read as
+ * a strange failure (exit 1). A C shim returning both is not possible in a
+ * cross-compiled executable. So a failure with any other errno is tried
+ * again a few times, and one EWOULDBLOCK among the answers means busy; a
+ * real error (EBADF, ENOLCK) says the same every time and is reported.
+ */
+export function tryLockWith(c: Pick<Libc, "facts" | "flock" | "errno">, fd: number): FlockResult {
   const { LOCK_EX, LOCK_NB } = c.facts.flock;
+  let strange = 0;
   for (;;) {
     if (c.flock(fd, LOCK_EX | LOCK_NB) === 0) return "locked";
     const errno = c.errno();
     if (errno === c.facts.errno.EWOULDBLOCK) return "busy";
     if (errno === c.facts.errno.EINTR) continue;
-    throw new Error(`flock failed with errno ${errno}`);
+    if (++strange > FLOCK_RETRIES) throw new Error(`flock failed with errno ${errno}`);
   }
 }
 

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { LockedError, NotSnapshotError, UsageError } from "../errors.ts";
 import type { Format } from "../storage/names.ts";
 import { enterSnapshotMode } from "./enter.ts";
-import { snapshotMarkerPath, sublockPath, tryLockFile } from "./lock.ts";
+import { snapshotMarkerPath, sublockPath, tryLockFile, type HeldLock } from "./lock.ts";
 
 export const MAX_SNAPSHOT_AGE_SECONDS = 12 * 3600;
 
@@ -63,6 +63,8 @@ export interface HoldOptions {
   detail?: (message: string) => void;
   warn?: (message: string) => void;
   httpTimeoutMs?: number;
+  /** The client code for enterSnapshot/leaveSnapshot; default `hostname-pid`. */
+  code?: string;
   /** Checked after entering snapshot mode: on abort, leave again and throw. */
   signal?: AbortSignal;
 }
@@ -112,7 +114,7 @@ export async function holdSnapshot(home: string, env: SnapshotEnvironment, opts:
   }
   quick?.release();
 
-  const { entered, directDisabled } = await enterSnapshotMode(home, {
+  const { entered, directDisabled, owedLeaves } = await enterSnapshotMode(home, {
     confPath: opts.confPath ?? join(home, "config", "snapshot.conf"),
     confExplicit: opts.confPath !== undefined,
     format: opts.format,
@@ -120,36 +122,40 @@ export async function holdSnapshot(home: string, env: SnapshotEnvironment, opts:
     detail: opts.detail ?? (() => {}),
     warn: opts.warn ?? (() => {}),
     httpTimeoutMs: opts.httpTimeoutMs,
+    code: opts.code,
   });
   const leave = async () => {
+    for (const owed of owedLeaves) await owed();
     if (entered) await entered.leave();
   };
-  const lock = entered?.sublock ?? tryLockFile(sublockPath(home));
-  if (!lock) {
-    await leave();
-    throw new LockedError(`${sublockPath(home)} is locked by another process (${BUSY_MESSAGE})`);
+  let lock: HeldLock | null = entered?.sublock ?? null;
+  try {
+    lock ??= tryLockFile(sublockPath(home));
+    if (!lock) throw new LockedError(`${sublockPath(home)} is locked by another process (${BUSY_MESSAGE})`);
+    if (!existsSync(marker)) throw new NotSnapshotError(notSnapshotMessage(home, directDisabled));
+    if (opts.signal?.aborted) throw opts.signal.reason;
+  } catch (err) {
+    // Every way out after entering snapshot mode leaves it again. If leaving
+    // fails too, that is the error (the storage is stuck); the first is a warning.
+    lock?.release();
+    try {
+      await leave();
+    } catch (leaveErr) {
+      opts.warn?.((err as Error)?.message ?? String(err));
+      throw leaveErr;
+    }
+    throw err;
   }
-  if (!existsSync(marker)) {
-    lock.release();
-    await leave();
-    throw new NotSnapshotError(notSnapshotMessage(home, directDisabled));
-  }
-  if (opts.signal?.aborted) {
-    lock.release();
-    await leave();
-    throw opts.signal.reason;
-  }
+  const held = lock;
   if (entered) log("Locked snapshot mode");
   return {
     home,
     timestamp,
     underSnapshotTool: false,
     async release() {
-      lock.release();
-      if (entered) {
-        log("Unlocked snapshot mode");
-        await leave();
-      }
+      held.release();
+      if (entered) log("Unlocked snapshot mode");
+      await leave();
     },
   };
 }

@@ -10,6 +10,13 @@ export class XmlRpcError extends Error {
     message: string,
     readonly kind: "fault" | "http" | "network" | "timeout" | "response",
     readonly faultCode?: number,
+    /**
+     * The server may have received and acted on the call (a timeout, a
+     * connection lost after sending, an answer we could not read); false when
+     * it certainly did not (refused connection, unknown host, a fault, an
+     * HTTP 4xx).
+     */
+    readonly mayHaveArrived = kind === "timeout" || kind === "response",
   ) {
     super(message);
     this.name = "XmlRpcError";
@@ -204,17 +211,16 @@ export async function callXmlRpc(url: string, method: string, params: XmlRpcValu
       throw new XmlRpcError(`no answer within ${Math.round(opts.timeoutMs / 1000)} s`, "timeout");
     }
     const code = e?.code;
-    const reason =
-      code === "ConnectionRefused" || code === "ECONNREFUSED"
-        ? "connection refused"
-        : code === "ENOTFOUND" || code === "FailedToOpenSocket"
-          ? `cannot reach ${new URL(url).host}`
-          : (code ?? "connection failed");
-    throw new XmlRpcError(reason, "network");
+    const refused = code === "ConnectionRefused" || code === "ECONNREFUSED";
+    const unreachable = code === "ENOTFOUND" || code === "FailedToOpenSocket";
+    const reason = refused ? "connection refused" : unreachable ? `cannot reach ${new URL(url).host}` : (code ?? "connection failed");
+    // Any other network error may come after the request went out.
+    throw new XmlRpcError(reason, "network", undefined, !refused && !unreachable);
   }
   if (response.status !== 200) {
     const hint = response.status === 401 ? " (wrong user or password?)" : "";
-    throw new XmlRpcError(`HTTP ${response.status} ${response.statusText}${hint}`.trim(), "http");
+    // A 4xx is refused before the method runs; a 5xx (a proxy's gateway timeout) may hide a call that ran.
+    throw new XmlRpcError(`HTTP ${response.status} ${response.statusText}${hint}`.trim(), "http", undefined, response.status >= 500);
   }
   const decoded = decodeMethodResponse(text);
   if (!decoded.ok) {

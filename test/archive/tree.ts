@@ -92,7 +92,7 @@ export function listEntries(root: string, rel = ""): ArchiveEntry[] {
         out.push({ kind: "directory", name: rel, sourcePath: abs });
         walk(rel);
       } else {
-        out.push({ kind: "file", name: rel, sourcePath: abs, size: st.size });
+        out.push({ kind: "file", name: rel, sourcePath: abs });
       }
     }
   };

@@ -47,7 +47,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function archive(name: string, ents: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>, opts: ArchiveOptions = {}) {
+async function archive(name: string, ents: Iterable<ArchiveEntry>, opts: ArchiveOptions = {}) {
   const path = join(dir, name);
   const fd = openSync(path, "w");
   try {
@@ -164,11 +164,11 @@ describe("writeArchive output", () => {
     expect(result.outputBytes).toBeGreaterThan(0);
   });
 
-  test("async iterable input gives the same archive", async () => {
-    async function* gen() {
-      for (const e of entries) yield e;
+  test("a generator gives the same archive as an array", async () => {
+    function* gen() {
+      yield* entries;
     }
-    const { path } = await archive("async.tgz", gen(), { jobs: 2 });
+    const { path } = await archive("generator.tgz", gen(), { jobs: 2 });
     expect(readFileSync(path).equals(readFileSync(seqPath))).toBe(true);
   });
 
@@ -291,7 +291,6 @@ describe("writeArchive edge cases", () => {
       },
       /Cannot read .*\/fifo: not a regular file/,
     ],
-    ["size differs from the listed size", () => [{ kind: "file", name: "s", sourcePath: join(src, "config/settings"), size: 1 }], /settings: size changed from 1 to/],
     // /proc files say size 0 and then have content: the writer sees it grow.
     ["file grows while read", () => [{ kind: "file", name: "status", sourcePath: "/proc/self/status" }], /\/proc\/self\/status: file grew while being read/],
   ];
@@ -346,20 +345,19 @@ describe("writeArchive edge cases", () => {
     });
   }
 
-  test("abort while the async entry source is waiting", async () => {
+  test("abort between two entries of the source", async () => {
     const ac = new AbortController();
-    async function* slow() {
+    function* source() {
       yield entries[0]!;
       ac.abort();
-      await Bun.sleep(20);
       yield entries[1]!;
     }
-    const err = await archive("abort-async.tgz", slow(), { jobs: 2, signal: ac.signal }).catch((e) => e);
+    const err = await archive("abort-source.tgz", source(), { jobs: 2, signal: ac.signal }).catch((e) => e);
     expect(err).toBeInstanceOf(InterruptedError);
   });
 
   test("an error from the entry source propagates", async () => {
-    async function* bad(): AsyncGenerator<ArchiveEntry> {
+    function* bad(): Generator<ArchiveEntry> {
       yield* entries.slice(0, 2000);
       throw new DsError("walk failed");
     }
