@@ -28,6 +28,6 @@ console.log(`\nCommitted 20 more transactions (newest ${appended.newestTid})`);
 run(["--storage", home, "prefix", "demo", "inc", "now"]);
 console.log(`\nContents of ${join(home, "backups")}:`);
 for (const name of readdirSync(join(home, "backups")).sort()) {
-  console.log(`  ${name.padEnd(20)} ${String(statSync(join(home, "backups", name)).size).padStart(9)} bytes`);
+  console.log(`  ${name.padEnd(24)} ${String(statSync(join(home, "backups", name)).size).padStart(9)} bytes`);
 }
 console.log(`\nbackups/tindex:\n${readFileSync(join(home, "backups", "tindex"), "utf8")}`);

@@ -153,7 +153,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     sections.push({ body: helpFooter() });
     return sections;
   });
-  cli.version(version);
+  cli.version(version, "-V, --version"); // -v is snapshot's --verbose
   // cac would print "dsbackup/VERSION linux-x64 node-vNN" through console.log.
   cli.globalCommand.outputVersion = () => ctx.stdout(`${versionLine()}\n`);
   try {
@@ -197,6 +197,7 @@ export async function main(argv: string[]): Promise<number> {
     stdout: (t) => process.stdout.write(t),
     writeStderr: (t) => process.stderr.write(t),
     isTerminal: Boolean(process.stderr.isTTY),
+    stdoutIsTerminal: Boolean(process.stdout.isTTY),
     interceptSignals: (handler) => {
       intercept = handler;
       return () => {

@@ -71,6 +71,10 @@ function indexHasSequence(backupsDir: string, seq: number): boolean {
   }
 }
 
+function isoSeconds(epochSeconds: number): string {
+  return new Date(epochSeconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
 type Plan =
   | { kind: "full"; finalName: string; entries: () => Iterable<ArchiveEntry> }
   | { kind: "inc"; finalName: string; reference: IndexEntry; entries: () => Iterable<ArchiveEntry> };
@@ -94,6 +98,14 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
   // Worth a warning even under -q.
   recoverStaleTemps(backupsDir, index, warn);
   const seq = nextSequence(index);
+  const last = index.at(-1);
+  if (last && opts.timestamp < last.timestamp) {
+    // inc WHEN and restore --at rely on index times going forward.
+    throw new BackupRefusedError(
+      `the snapshot time ${isoSeconds(opts.timestamp)} is before backup ${last.seq}'s (${isoSeconds(last.timestamp)}); ` +
+        "index times must go forward: is the clock or SNAPSHOT_TIMESTAMP wrong?",
+    );
+  }
   const newestTid = readU64File(storage, "x.serial", false) ?? ZERO_TID;
   const packedTid = readU64File(storage, "x.packed", false) ?? ZERO_TID;
   const report: BackupReport = { seq, tid: newestTid, archives: [], refusals: [] };
@@ -106,34 +118,36 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
     finalName: `${prefix}-${seq}.tgz`,
     entries: () => fullBackupEntries(storage, { warn }),
   });
+  const hasFull = (prefix: string) => plans.some((p) => p.kind === "full" && p.finalName === `${prefix}-${seq}.tgz`);
+  // A step that cannot be done: with --or-full a full backup instead, else a refusal (exit 13).
+  const refuse = (prefix: string, message: string) => {
+    if (!opts.orFull) {
+      report.refusals.push(message);
+      return;
+    }
+    log(`${message}; taking a full backup instead (--or-full)`);
+    if (!hasFull(prefix)) plans.push(fullPlan(prefix));
+  };
   for (const step of opts.steps) {
     if (step.kind === "full") {
-      plans.push(fullPlan(step.prefix));
+      if (!hasFull(step.prefix)) plans.push(fullPlan(step.prefix));
       continue;
     }
     const reference = chooseReference(index, step.whenSeconds);
     if (!reference) {
-      const message = `No previous backup before ${JSON.stringify(step.when)} in ${join(backupsDir, INDEX_NAME)}`;
-      if (opts.orFull) {
-        log(`${message}; taking a full backup instead (--or-full)`);
-        plans.push(fullPlan(step.prefix));
-      } else {
-        warn(`${message}: no incremental backup made (use --or-full to take a full one instead)`);
-        report.refusals.push(message);
-      }
+      refuse(step.prefix, `No previous backup before ${JSON.stringify(step.when)} in ${join(backupsDir, INDEX_NAME)}; no incremental backup made`);
       continue;
     }
     const L = reference.tid;
     if (newestTid < L) {
-      const message = `Reference backup ${reference.seq} (transaction ${L}, ${formatTid(L)}) is in the future: the storage's newest transaction is ${newestTid}`;
-      warn(message);
-      report.refusals.push(message);
+      refuse(
+        step.prefix,
+        `Reference backup ${reference.seq} (transaction ${L}, ${formatTid(L)}) is in the future: the storage's newest transaction is ${newestTid}; a full backup is needed`,
+      );
       continue;
     }
     if (packedTid > L) {
-      const message = `The storage was packed (${formatTid(packedTid)}) since reference backup ${reference.seq}; an incremental backup cannot be made from it: a full backup is needed`;
-      warn(message);
-      report.refusals.push(message);
+      refuse(step.prefix, `The storage was packed (${formatTid(packedTid)}) since reference backup ${reference.seq}: a full backup is needed`);
       continue;
     }
     if (newestTid === L) {
@@ -167,7 +181,7 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       const finalPath = join(backupsDir, plan.finalName);
       const shownPath = opts.outputFd === undefined ? finalPath : `standard output (name it ${plan.finalName})`;
       if (plan.kind === "full") log(`Creating full backup ${shownPath}`);
-      else log(`Creating incremental backup ${shownPath} of changes since backup ${plan.reference.seq} (${formatTid(plan.reference.tid)})`);
+      else log(`Creating incremental backup ${shownPath} of changes since backup ${plan.reference.seq} (taken ${isoSeconds(plan.reference.timestamp)})`);
       let fd = opts.outputFd;
       if (fd === undefined) {
         const temp = createTempFile(finalPath, 0o640);

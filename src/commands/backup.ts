@@ -1,4 +1,5 @@
 // `dsbackup --storage DIR [prefix NAME] full|inc WHEN ...`: the original tool.
+import { basename } from "node:path";
 import { BackupRefusedError, UsageError } from "../errors.ts";
 import { parseBackupWords } from "../backup/plan.ts";
 import { runBackup, type BackupReport } from "../backup/run.ts";
@@ -29,6 +30,10 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
   const jobs = positiveInt(options.jobs, "--jobs", 1, 64);
   if (options.output !== undefined && options.output !== "-") throw new UsageError("--output takes only '-' (standard output)");
   const steps = parseBackupWords(words, ctx.now(), env.TZ);
+  if (options.output === "-") {
+    if (steps.length !== 1) throw new UsageError("--output - writes one archive: give a single full or inc command");
+    if (ctx.stdoutIsTerminal) throw new UsageError("--output - would write a compressed archive to the terminal; redirect or pipe it");
+  }
   const home = resolveHome(options.storage, env);
   const storage = openStorage(home); // refuse a non-storage before touching its lock
   const log = options.quiet ? () => {} : ctx.log;
@@ -63,9 +68,9 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
     });
   }
   if (report.refusals.length > 0) {
-    throw new BackupRefusedError(
-      report.refusals.length === 1 ? report.refusals[0]! : `${report.refusals.length} backup commands could not be done (see above)`,
-    );
+    // One line, said once; archives of the run's other commands were committed.
+    const done = report.archives.length > 0 ? ` (written: ${report.archives.map((a) => basename(a.path)).join(", ")})` : "";
+    throw new BackupRefusedError(`${report.refusals.join("; ")}${done}`);
   }
   return 0;
 }

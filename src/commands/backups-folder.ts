@@ -23,6 +23,9 @@ export function openCatalog(options: FolderOptions, ctx: CommandContext): Catalo
     if (options.storage !== undefined) throw new UsageError("give --backups DIR or --storage DIR, not both");
     return readCatalog(String(options.backups));
   }
+  if (options.storage === undefined && ctx.env.SNAPSHOT_VERSION === undefined) {
+    throw new UsageError("give --storage DIR (its backups/ folder) or --backups DIR (a backups folder, e.g. a copy)");
+  }
   const home = resolveHome(options.storage, ctx.env as SnapshotEnvironment);
   return readCatalog(backupsDirectory(home));
 }

@@ -13,6 +13,8 @@ export interface CommandContext {
   writeStderr: (text: string) => void;
   /** stderr is a terminal: show progress. */
   isTerminal: boolean;
+  /** stdout is a terminal: never write an archive there. */
+  stdoutIsTerminal: boolean;
   /**
    * Route SIGINT/SIGTERM to `handler` instead of aborting `signal`, until the
    * returned function is called (the snapshot tool forwards them to COMMAND).

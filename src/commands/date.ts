@@ -52,7 +52,25 @@ function longOption(name: string): (typeof LONG_OPTIONS)[number] {
   throw new DateUsageError(hits.length ? `option '--${name}' is ambiguous` : `unrecognized option '--${name}'`);
 }
 
+export const DATE_USAGE = `Usage: dsbackup date [-d STRING] [-u] [-I[FMT]] [-R] [--rfc-3339=FMT] [+FORMAT]
+Print a time the way GNU date does, with dsbackup's own parser (no GNU date needed).
+
+  -d, --date STRING        the time described by STRING (GNU date -d grammar; a bare integer is epoch seconds)
+  -u, --utc, --universal   print in UTC
+  -I[FMT], --iso-8601[=FMT]  ISO 8601: FMT is date (default), hours, minutes, seconds or ns
+  -R, --rfc-email          RFC 5322 form, e.g. "Thu, 26 Nov 2026 11:13:45 +0000"
+  --rfc-3339=FMT           RFC 3339: date, seconds or ns
+  +FORMAT                  strftime format: %s %Y %m %d %H %M %S %F %T %z %Z %a %b %e %j ...
+
+The TZ environment variable is honoured as glibc does. Exit 1 for an invalid date.
+Example: dsbackup date -d "36 hours ago" +%s
+`;
+
 export async function runDate(argv: string[], io: DateIo): Promise<number> {
+  if (argv.includes("--help") && !argv.slice(0, argv.indexOf("--help")).includes("--")) {
+    io.stdout(DATE_USAGE);
+    return 0;
+  }
   let dateString: string | undefined;
   let utc = false;
   let format: string | undefined;

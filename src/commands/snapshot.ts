@@ -3,6 +3,7 @@
 // `dsbackup snapshot DIRECTORY CONF COMMAND...`. Options are parsed here, in
 // getopt's way (they stop at the first word that is not one), so COMMAND's
 // own arguments are never touched.
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { runUnderSnapshot } from "../snapshot/run-command.ts";
@@ -116,6 +117,8 @@ export async function snapshotCommand(argv: string[], ctx: CommandContext): Prom
   if (command.length === 0) throw new UsageError("snapshot: a COMMAND to run is required (see dsbackup snapshot --help)");
   const home = resolveHome(storage, ctx.env as SnapshotEnvironment);
   const { format } = openStorage(home, { requireFull: false });
+  // A mistyped --snapshot-conf must not silently fall back to direct access.
+  if (conf !== undefined && conf !== "-" && !existsSync(conf)) throw new UsageError(`snapshot: --snapshot-conf ${conf}: no such file`);
   const level = args.verbosity;
   return runUnderSnapshot({
     home,

@@ -37,6 +37,10 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
   const archives = selectArchives(catalog, names, options.prefix);
   const log = options.quiet || options.json ? () => {} : ctx.log;
   const problems: Problem[] = [];
+  // An empty folder (an unmounted disk, a wrong path) must not look healthy.
+  if (names.length === 0 && catalog.entries.length === 0 && catalog.archives.length === 0) {
+    throw new ProblemsFoundError(`nothing to verify in ${catalog.dir}: no index entries and no archives`);
+  }
   if (names.length === 0) {
     for (const e of catalog.missing) {
       problems.push({ archive: catalog.indexPath, message: `sequence ${e.seq} is in the index but none of its archives is in ${catalog.dir}` });

@@ -47,7 +47,7 @@ export function resolveHome(storageArg: string | undefined, env: SnapshotEnviron
   const dir = env.SNAPSHOT_DIRECTORY;
   if (!dir) throw new NotSnapshotError("SNAPSHOT_VERSION is set but SNAPSHOT_DIRECTORY is not");
   if (storageArg !== undefined && !samePath(storageArg, dir)) {
-    throw new UsageError(`--storage ${storageArg} differs from SNAPSHOT_DIRECTORY ${dir} given by the snapshot tool`);
+    throw new NotSnapshotError(`--storage ${storageArg} differs from SNAPSHOT_DIRECTORY ${dir} given by the snapshot tool`);
   }
   return resolve(dir);
 }
@@ -69,9 +69,12 @@ export interface HoldOptions {
   signal?: AbortSignal;
 }
 
-const BUSY_MESSAGE =
-  "the storage is running and not in snapshot mode, and no method of config/snapshot.conf could force it into snapshot mode " +
-  "(configure an http line for the storage's DirectoryStorageToolkit; -v shows why each method failed)";
+function busyMessage(failures: string[]): string {
+  return (
+    "the storage is running and not in snapshot mode, and no method of config/snapshot.conf could force it into snapshot mode" +
+    (failures.length > 0 ? `: ${failures.join("; ")}` : " (configure an http line for the storage's DirectoryStorageToolkit)")
+  );
+}
 
 function notSnapshotMessage(home: string, directDisabled: boolean): string {
   const marker = snapshotMarkerPath(home);
@@ -114,7 +117,7 @@ export async function holdSnapshot(home: string, env: SnapshotEnvironment, opts:
   }
   quick?.release();
 
-  const { entered, directDisabled, owedLeaves } = await enterSnapshotMode(home, {
+  const { entered, directDisabled, owedLeaves, failures } = await enterSnapshotMode(home, {
     confPath: opts.confPath ?? join(home, "config", "snapshot.conf"),
     confExplicit: opts.confPath !== undefined,
     format: opts.format,
@@ -131,7 +134,7 @@ export async function holdSnapshot(home: string, env: SnapshotEnvironment, opts:
   let lock: HeldLock | null = entered?.sublock ?? null;
   try {
     lock ??= tryLockFile(sublockPath(home));
-    if (!lock) throw new LockedError(`${sublockPath(home)} is locked by another process (${BUSY_MESSAGE})`);
+    if (!lock) throw new LockedError(`${sublockPath(home)} is locked by another process; ${busyMessage(failures)}`);
     if (!existsSync(marker)) throw new NotSnapshotError(notSnapshotMessage(home, directDisabled));
     if (opts.signal?.aborted) throw opts.signal.reason;
   } catch (err) {
