@@ -102,6 +102,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
       .option("-q, --quiet", "Only warnings and errors on stderr");
 
   folderOptions(cli.command("list", "List the index entries, their archives and what restoring each needs"))
+    .usage("list (--storage DIR | --backups DIR) [--prefix P] [--json]")
     .option("--json", "Machine-readable output (see README)")
     .example("dsbackup --storage /var/zope/storage list")
     .example("dsbackup list --backups /mnt/tape/backups --json")
@@ -110,6 +111,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     });
 
   folderOptions(cli.command("restore", "Restore a storage from its backups into an empty or new folder"))
+    .usage("restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--prefix P] [--verify] [--dry-run] [--json]")
     .option("--to <target>", "Folder to create the restored storage in (must be empty or absent)")
     .option("--at <when>", "Restore the newest backup taken at or before WHEN (same time strings as inc)")
     .option("--seq <n>", "Restore backup sequence number N")
@@ -123,6 +125,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     });
 
   folderOptions(cli.command("verify [...archives]", "Read archives completely and check every record; exit 1 on any problem"))
+    .usage("verify (--backups DIR | --storage DIR) [ARCHIVE...] [--prefix P] [--json]")
     .option("--json", "Machine-readable report (see README)")
     .example("dsbackup verify --backups /var/zope/storage/backups")
     .example("dsbackup --storage /var/zope/storage verify backup-12.tgz")
@@ -131,6 +134,7 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     });
 
   folderOptions(cli.command("prune", "Delete archives older than the N newest full backups that no kept restore point needs"))
+    .usage("prune (--storage DIR | --backups DIR) --keep-full N [--prefix P] [--dry-run]")
     .option("--keep-full <n>", "How many full backups (and everything after the oldest of them) to keep")
     .option("--dry-run", "Only show what would be deleted")
     .example("dsbackup --storage /var/zope/storage prune --keep-full 2")
