@@ -21,13 +21,22 @@ function sortedDir(path: string): Dirent[] {
 /**
  * Regular files below `dir` in sorted depth-first order. Symbolic links and
  * special files are refused: DirectoryStorage never makes them, and following
- * one could leave the storage.
+ * one could leave the storage. One generator with its own stack: nested
+ * `yield*` would pass every file up through each folder level (nine in a
+ * bushy storage), which cost a third of the walk.
  */
 function* walkFiles(dir: string, archiveDir: string, skip: (name: string) => boolean): Generator<ArchiveEntry> {
-  for (const dirent of sortedDir(dir)) {
-    const path = join(dir, dirent.name);
-    const name = `${archiveDir}/${dirent.name}`;
-    if (dirent.isDirectory()) yield* walkFiles(path, name, skip);
+  const stack = [{ path: dir, name: archiveDir, entries: sortedDir(dir), next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.entries.length) {
+      stack.pop();
+      continue;
+    }
+    const dirent = top.entries[top.next++]!;
+    const path = `${top.path}/${dirent.name}`;
+    const name = `${top.name}/${dirent.name}`;
+    if (dirent.isDirectory()) stack.push({ path, name, entries: sortedDir(path), next: 0 });
     else if (dirent.isFile()) {
       if (!skip(dirent.name)) yield { kind: "file", name, sourcePath: path };
     } else {
