@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { appendTransactions, createStorage, packStorage } from "../fixtures/generator.ts";
-import { dsbackup, filesIn, tempDir } from "../helpers.ts";
+import { dsbackup, filesIn, holdFlockWithPython, tempDir, tools } from "../helpers.ts";
 import { parseIndex } from "../../src/index/tindex.ts";
 
 const NOW = () => Math.floor(Date.now() / 1000);
@@ -86,5 +86,26 @@ describe("read-only commands", () => {
     const r = dsbackup(["snapshot", "--storage", home, "--snapshot-conf", join(home, "nope.conf"), "--", "true"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("no such file");
+  });
+});
+
+describe.skipIf(!tools.python)("the index lock", () => {
+  test("while one program may rewrite tindex, backup and prune fail at once with exit 11 and change nothing", async () => {
+    const home = storage("indexlock");
+    expect(dsbackup(["--storage", home, "full"]).status).toBe(0);
+    expect(dsbackup(["--storage", home, "full"]).status).toBe(0);
+    const index = readFileSync(join(home, "backups", "tindex"), "utf8");
+    const holder = await holdFlockWithPython(join(home, "backups", ".tindex.lock"));
+    try {
+      const backup = dsbackup(["--storage", home, "full"]);
+      expect(backup.status).toBe(11);
+      expect(backup.stderr).toContain("being rewritten by another dsbackup");
+      const prune = dsbackup(["--storage", home, "prune", "--keep-full", "1"]);
+      expect(prune.status).toBe(11);
+    } finally {
+      await holder.release();
+    }
+    expect(readFileSync(join(home, "backups", "tindex"), "utf8")).toBe(index);
+    expect(filesIn(join(home, "backups"))).toEqual(["backup-1.tgz", "backup-2.tgz", "tindex"]);
   });
 });
