@@ -103,7 +103,8 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
   }
   if (problems.length > 0) {
     throw new ProblemsFoundError(
-      `${problems.length} problem${problems.length === 1 ? "" : "s"} found in ${problems[0]!.archive}${options.dryRun ? "" : `; nothing was written to ${target}`}`,
+      `${problems.length} problem${problems.length === 1 ? "" : "s"} found in ${problems[0]!.archive}${options.dryRun ? "" : `; nothing was written to ${target}`}` +
+        "; `dsbackup list` shows the other restore points (choose one with --seq or --at)",
     );
   }
   if (restored) log(`Restored sequence ${plan.point.seq} into ${target}`);

@@ -109,7 +109,11 @@ export class TarReader {
       return;
     }
     if (this.zeroBlocks > 0) return this.fail(`zero block followed by more entries at byte ${at}`);
-    if (!h.checksumOk) return this.fail(`bad header checksum at byte ${at} (entry ${JSON.stringify(h.name)}?)`);
+    if (!h.checksumOk) {
+      // A damaged header's name field may itself be garbage: show it only if it reads as a path.
+      const named = /^[\x21-\x7e][\x20-\x7e]*$/.test(h.name) ? `, apparently for ${JSON.stringify(h.name)}` : "";
+      return this.fail(`damaged tar header at byte ${at} of the uncompressed stream (checksum mismatch${named}); the archive is corrupt from there on`);
+    }
     const type = String.fromCharCode(this.header[156]!);
     let size = h.size;
     if (type === "x" || type === "L") {
