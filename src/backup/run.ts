@@ -1,7 +1,7 @@
 // One backup run: a sequence of full/inc steps sharing one sequence number,
 // archives written under temporary names, one index line, then the renames.
 // Nothing reaches a final name unless every step that wrote did so completely.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, StorageError, UsageError, fileError } from "../errors.ts";
 import { writeArchive, type ArchiveEntry } from "../archive/writer.ts";
@@ -11,7 +11,7 @@ import { humanSize } from "../human-size.ts";
 import { createTempFile, type TempFile } from "../fsutil/atomic.ts";
 import { readU64File, type Storage } from "../storage/home.ts";
 import { formatTid, ZERO_TID } from "../storage/records.ts";
-import { recoverStaleTemps } from "./stale.ts";
+import { recoverStaleTemps, sequenceAfterLeftovers } from "./stale.ts";
 import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
 import type { BackupStep } from "./plan.ts";
 import { readStats, writeStats, type ProgressLine } from "./progress.ts";
@@ -71,6 +71,14 @@ function indexHasSequence(backupsDir: string, seq: number): boolean {
   }
 }
 
+function listNames(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    throw fileError("read directory", dir, err);
+  }
+}
+
 function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(".000Z", "Z");
 }
@@ -97,7 +105,7 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
   // us), so no other run can be writing: a dead run's files can be settled.
   // Worth a warning even under -q.
   recoverStaleTemps(backupsDir, index, warn);
-  const seq = nextSequence(index);
+  const seq = sequenceAfterLeftovers(nextSequence(index), listNames(backupsDir));
   const last = index.at(-1);
   if (last && opts.timestamp < last.timestamp) {
     // inc WHEN and restore --at rely on index times going forward.

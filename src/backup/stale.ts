@@ -7,16 +7,16 @@
 //
 // A run writes archives to temporary names, fsyncs them, writes the index
 // line (atomic replacement of tindex: the commit point), then renames the
-// archives. So a dead run's archive whose sequence number is the newest in
-// the index was complete and committed: it is renamed to its final name.
-// Only the newest: every run settles leftovers before it takes a sequence
-// number, so a leftover of an older sequence cannot be that run's; it is
-// removed like everything else that was never committed (archives without
-// an index line, tindex copies).
+// archives. So a dead run's archive whose sequence number has an index line
+// was complete and committed: it is renamed to its final name. That line is
+// provably its own run's: no run takes a sequence number that a leftover
+// (of any host or process, dead or alive) already carries (see
+// `sequenceAfterLeftovers`). Everything else (archives without an index
+// line, tindex copies) was never committed and is removed.
 import { existsSync, readdirSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { fileError } from "../errors.ts";
-import { deadOwnTemps, fsyncDirectory, processAlive } from "../fsutil/atomic.ts";
+import { deadOwnTemps, fsyncDirectory, processAlive, TEMP_PREFIX } from "../fsutil/atomic.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 
 export interface StaleTemp {
@@ -40,10 +40,10 @@ export function findStaleTemps(
   existing: (finalName: string) => boolean,
   alive: (pid: number) => boolean = processAlive,
 ): StaleTemp[] {
-  const newest = index.at(-1)?.seq;
+  const committed = new Set(index.map((e) => e.seq));
   return deadOwnTemps(names, alive).map((temp) => {
     const seq = archiveSequence(temp.finalName);
-    const complete = seq !== undefined && seq === newest && !existing(temp.finalName);
+    const complete = seq !== undefined && committed.has(seq) && !existing(temp.finalName);
     return { ...temp, action: complete ? "complete" : "remove" };
   });
 }
@@ -77,4 +77,19 @@ export function recoverStaleTemps(backupsDir: string, index: IndexEntry[], repor
   }
   if (stale.length > 0) fsyncDirectory(backupsDir);
   return stale;
+}
+
+/**
+ * The sequence number for a new run: past the index and past every archive
+ * name in the folder, temporary or final, whoever made it. A number a
+ * leftover carries is never reused, so an index line for it can only have
+ * been written by the run that made the leftover.
+ */
+export function sequenceAfterLeftovers(nextInIndex: number, names: string[]): number {
+  let next = nextInIndex;
+  for (const name of names) {
+    const seq = archiveSequence(name.startsWith(TEMP_PREFIX) ? name.slice(TEMP_PREFIX.length) : name);
+    if (seq !== undefined && seq >= next) next = seq + 1;
+  }
+  return next;
 }

@@ -16,18 +16,22 @@ export interface FolderOptions {
   prefix?: string;
 }
 
-/** The catalog of `--backups DIR`, or of `--storage DIR`'s backups/ folder. */
-export function openCatalog(options: FolderOptions, ctx: CommandContext): Catalog {
+/** The folder named by `--backups DIR`, or `--storage DIR`'s backups/ folder. */
+export function backupsFolder(options: FolderOptions, ctx: CommandContext): string {
   if (options.prefix !== undefined) validatePrefix(String(options.prefix));
   if (options.backups !== undefined) {
     if (options.storage !== undefined) throw new UsageError("give --backups DIR or --storage DIR, not both");
-    return readCatalog(String(options.backups));
+    return String(options.backups);
   }
   if (options.storage === undefined && ctx.env.SNAPSHOT_VERSION === undefined) {
     throw new UsageError("give --storage DIR (its backups/ folder) or --backups DIR (a backups folder, e.g. a copy)");
   }
-  const home = resolveHome(options.storage, ctx.env as SnapshotEnvironment);
-  return readCatalog(backupsDirectory(home));
+  return backupsDirectory(resolveHome(options.storage, ctx.env as SnapshotEnvironment));
+}
+
+/** The catalog of `--backups DIR`, or of `--storage DIR`'s backups/ folder. */
+export function openCatalog(options: FolderOptions, ctx: CommandContext): Catalog {
+  return readCatalog(backupsFolder(options, ctx));
 }
 
 /** A snapshot time as the operator's clock shows it. */

@@ -1,10 +1,12 @@
 // `dsbackup --storage DIR prune --keep-full N [--dry-run]`.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
 import { lockIndex } from "../index/index-file.ts";
 import { choosePrefix } from "../restore/catalog.ts";
 import { applyPrune, planPrune } from "../restore/prune.ts";
-import { openCatalog, type FolderOptions } from "./backups-folder.ts";
+import { backupsFolder, openCatalog, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface PruneCommandOptions extends FolderOptions {
@@ -17,28 +19,29 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
   if (options.keepFull === undefined) throw new UsageError("prune needs --keep-full N");
   const keepFull = /^\d{1,9}$/.test(String(options.keepFull)) ? Number(options.keepFull) : NaN;
   if (!(keepFull >= 1)) throw new UsageError(`--keep-full must be a whole number of at least 1, not ${JSON.stringify(String(options.keepFull))}`);
-  const catalog = openCatalog(options, ctx);
-  const prefix = choosePrefix(catalog, options.prefix);
-  const plan = planPrune(catalog, prefix, keepFull);
-  const lines: string[] = [];
-  if (!plan.oldestKept) {
-    const fulls = catalog.archives.filter((a) => a.prefix === prefix && a.kind === "full").length;
-    lines.push(`${fulls} full backup${fulls === 1 ? "" : "s"} with prefix ${prefix}, keeping ${keepFull}: nothing to prune`);
-  }
-  else {
-    lines.push(`Keeping the ${keepFull} newest full backups (from ${plan.oldestKept.name} on) and every restore point they serve`);
-    const freed = plan.remove.reduce((n, a) => n + a.size, 0);
-    for (const a of plan.remove) lines.push(`${options.dryRun ? "would delete" : "delete"} ${a.name}`);
-    lines.push(`${plan.remove.length} archive${plan.remove.length === 1 ? "" : "s"}, ${humanSize(freed)}; ${plan.dropEntries.length} index line${plan.dropEntries.length === 1 ? "" : "s"}`);
-  }
-  ctx.stdout(`${lines.join("\n")}\n`);
-  if (options.dryRun) return 0;
-  // A backup holds this lock while it appends; applyPrune re-reads the index under it.
-  const lock = lockIndex(catalog.dir, "prune");
+  // A backup holds the index lock while it appends: take it before reading
+  // anything, so the plan printed is the plan carried out.
+  const dir = resolve(backupsFolder(options, ctx));
+  // (A missing folder is left for openCatalog to report.)
+  const lock = options.dryRun || !existsSync(dir) ? undefined : lockIndex(dir, "prune");
   try {
-    applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log);
+    const catalog = openCatalog(options, ctx);
+    const prefix = choosePrefix(catalog, options.prefix);
+    const plan = planPrune(catalog, prefix, keepFull);
+    const lines: string[] = [];
+    if (!plan.oldestKept) {
+      const fulls = catalog.archives.filter((a) => a.prefix === prefix && a.kind === "full").length;
+      lines.push(`${fulls} full backup${fulls === 1 ? "" : "s"} with prefix ${prefix}, keeping ${keepFull}: nothing to prune`);
+    } else {
+      lines.push(`Keeping the ${keepFull} newest full backups (from ${plan.oldestKept.name} on) and every restore point they serve`);
+      const freed = plan.remove.reduce((n, a) => n + a.size, 0);
+      for (const a of plan.remove) lines.push(`${options.dryRun ? "would delete" : "delete"} ${a.name}`);
+      lines.push(`${plan.remove.length} archive${plan.remove.length === 1 ? "" : "s"}, ${humanSize(freed)}; ${plan.dropEntries.length} index line${plan.dropEntries.length === 1 ? "" : "s"}`);
+    }
+    ctx.stdout(`${lines.join("\n")}\n`);
+    if (!options.dryRun) applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log);
   } finally {
-    lock.release();
+    lock?.release();
   }
   return 0;
 }

@@ -36,7 +36,10 @@ export function planPrune(catalog: Catalog, prefix: string, keepFull: number): P
   const oldestKept = sel.oldestKept as CatalogArchive | undefined;
   const older = oldestKept ? catalog.entries.filter((e) => e.seq < oldestKept.seq && !ends.has(e.seq)) : [];
   const dropEntries = older.filter((e) => !startsFrom.has(e.seq));
-  const referenceEntries = older.filter((e) => startsFrom.has(e.seq) && !e.prunedReference).map((entry) => ({ entry, by: startsFrom.get(entry.seq)! }));
+  // Streamed lines keep their `# stdout NAME` (their archive was never here); marked lines stay as they are.
+  const referenceEntries = older
+    .filter((e) => startsFrom.has(e.seq) && !e.prunedReference && e.streamedAs === undefined)
+    .map((entry) => ({ entry, by: startsFrom.get(entry.seq)! }));
   return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries, referenceEntries };
 }
 

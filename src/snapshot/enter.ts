@@ -13,6 +13,8 @@ import { XmlRpcError, callXmlRpc } from "./xmlrpc.ts";
 /** How long one XML-RPC call may take before the method counts as failed. */
 export const DEFAULT_HTTP_TIMEOUT_MS = 30_000;
 /** The most the best-effort leaveSnapshot after an uncertain enterSnapshot may take. */
+/** Pause between leaveSnapshot attempts owed after an uncertain enterSnapshot. */
+const LEAVE_RETRY_MS = 1000;
 const CLEANUP_TIMEOUT_MS = 10_000;
 
 /**
@@ -106,8 +108,10 @@ async function tryHttp(
     if (err.mayHaveArrived) {
       // A slow Zope may still enter snapshot mode after we gave up waiting:
       // leave again with the same code, or the storage stays in snapshot
-      // mode (and a retry with -t would enter it a second time).
-      const cleanup = async (): Promise<boolean> => {
+      // mode (and a retry with -t would enter it a second time). The storage
+      // sets the code only when its enter finishes, so until then a leave is
+      // refused ("bad code"): any failure keeps the leave owed.
+      const leaveOnce = async (): Promise<boolean> => {
         try {
           await call("leaveSnapshot", Math.min(timeoutMs, CLEANUP_TIMEOUT_MS));
           opts.detail(`Left snapshot mode at ${url} after the uncertain enterSnapshot`);
@@ -115,11 +119,18 @@ async function tryHttp(
         } catch (leaveErr) {
           const reason = leaveErr instanceof XmlRpcError ? leaveErr.message : String((leaveErr as Error)?.message ?? leaveErr);
           opts.detail(`leaveSnapshot at ${url} after the uncertain enterSnapshot: ${reason}`);
-          return !(leaveErr instanceof XmlRpcError && leaveErr.mayHaveArrived);
+          return false;
         }
       };
-      // No answer to the leave either: try once more when we are done.
-      if (!(await cleanup())) owedLeaves.push(async () => void (await cleanup()));
+      if (!(await leaveOnce())) {
+        // When we are done: keep trying, about once a second, for as long as
+        // the enter itself was given (bounded; a signal does not cut it short,
+        // a storage stuck in snapshot mode is worse than a late exit).
+        owedLeaves.push(async () => {
+          const deadline = Date.now() + timeoutMs;
+          while (!(await leaveOnce()) && Date.now() < deadline) await Bun.sleep(LEAVE_RETRY_MS);
+        });
+      }
     }
     return `enterSnapshot at ${url}: ${err.message}`;
   }

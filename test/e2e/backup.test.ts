@@ -1,6 +1,6 @@
 // End-to-end tests of the compiled binary taking full and incremental backups.
 import { describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
@@ -284,6 +284,26 @@ describe("streaming to standard output", () => {
     const dest = join(tempDir("stdout-restore"), "r");
     expect(dsbackup(["restore", "--backups", join(home, "backups"), "--to", dest]).status).toBe(0);
     expect(extractedTree(dest)).toEqual(expectedTree(home));
+  });
+
+  test("a leftover whose process still seems alive keeps its number; once dead it is removed, not completed", async () => {
+    const { home } = newStorage("bushy", 4);
+    expect(dsbackup(["--storage", home, "full"]).status).toBe(0);
+    const sleeper = spawn("sleep", ["60"]);
+    const leftover = join(home, "backups", `.tmp-${hostname()}-${sleeper.pid}-backup-2.tgz`);
+    writeFileSync(leftover, "half an archive");
+    appendTransactions(home, { count: 2, seed: 8 });
+    const first = dsbackup(["--storage", home, "inc", String(NOW() + 5)]);
+    expect(first.status).toBe(0);
+    expect(existsSync(join(home, "backups", "backup-1-to-3.tgz"))).toBe(true); // 2 is the leftover's
+    expect(existsSync(leftover)).toBe(true);
+    sleeper.kill();
+    await new Promise((ok) => sleeper.once("exit", ok));
+    const second = dsbackup(["--storage", home, "full"]);
+    expect(second.status).toBe(0);
+    expect(second.stderr).toContain(`Removed ${leftover}`);
+    expect(filesIn(join(home, "backups"))).toEqual(["backup-1-to-3.tgz", "backup-1.tgz", "backup-4.tgz", "tindex"]);
+    expect(dsbackup(["--storage", home, "verify"]).status).toBe(0);
   });
 
   test("a dead run's leftover is removed, never completed, when another run took its sequence", () => {

@@ -102,6 +102,7 @@ describe.skipIf(!tools.python)("the index lock", () => {
       expect(backup.stderr).toContain("being rewritten by another dsbackup");
       const prune = dsbackup(["--storage", home, "prune", "--keep-full", "1"]);
       expect(prune.status).toBe(11);
+      expect(prune.stdout).toBe(""); // no plan printed that is not carried out
     } finally {
       await holder.release();
     }

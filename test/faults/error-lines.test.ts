@@ -62,7 +62,11 @@ function cases(): ErrorCase[] {
     { name: "bad SNAPSHOT_VERSION", run: () => dsbackup(["full"], { env: { SNAPSHOT_VERSION: "9", SNAPSHOT_DIRECTORY: home } }), code: 12 },
     { name: "corrupt index", run: () => dsbackup(["--storage", badIndex, "full"]), code: 13 },
     { name: "no reference backup", run: () => dsbackup(["--storage", home, "inc", "36 hours ago"]), code: 13 },
-    { name: "archive exists already", run: () => (writeFileSync(join(home, "backups", "backup-1.tgz"), ""), dsbackup(["--storage", home, "full"])), code: 13 },
+    {
+      name: "snapshot time before the newest index entry",
+      run: () => dsbackup(["full"], { env: { SNAPSHOT_VERSION: "2", SNAPSHOT_DIRECTORY: backed, SNAPSHOT_TIMESTAMP: String(Math.floor(Date.now() / 1000) - 3600) } }),
+      code: 13,
+    },
     { name: "date: invalid date", run: () => dsbackup(["date", "-d", "not a date"]), code: 1 },
     { name: "date: unknown option", run: () => dsbackup(["date", "--bogus"]), code: 2 },
     { name: "list: no backups folder", run: () => dsbackup(["list", "--backups", join(empty, "nope")]), code: 10 },

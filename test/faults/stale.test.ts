@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { hostname } from "node:os";
 import { parseOwnTempName } from "../../src/fsutil/atomic.ts";
-import { archiveSequence, findStaleTemps } from "../../src/backup/stale.ts";
+import { archiveSequence, findStaleTemps, sequenceAfterLeftovers } from "../../src/backup/stale.ts";
 import type { IndexEntry } from "../../src/index/tindex.ts";
 
 const index: IndexEntry[] = [1, 2, 3].map((seq) => ({ seq, timestamp: 1000 * seq, tid: "0".repeat(16), line: seq }));
@@ -44,12 +44,16 @@ describe("findStaleTemps", () => {
     ]);
   });
 
-  test("an older sequence's leftover is never completed, even if its number is in the index", () => {
-    // Another run recorded sequence 2 after this one died: the leftover is not that run's archive.
-    expect(findStaleTemps([t(77, "backup-2.tgz")], index, () => false, dead)[0]!.action).toBe("remove");
-  });
-
   test("final name already taken: the temporary copy is removed, the archive kept", () => {
     expect(findStaleTemps([t(77, "a-3.tgz")], index, (n) => n === "a-3.tgz", dead)[0]!.action).toBe("remove");
+  });
+});
+
+describe("sequenceAfterLeftovers", () => {
+  test("a number any leftover or archive carries is never taken again", () => {
+    expect(sequenceAfterLeftovers(4, ["tindex", "backup-1.tgz", "backup-2-to-3.tgz"])).toBe(4);
+    expect(sequenceAfterLeftovers(4, [".tmp-otherhost-12-backup-4.tgz"])).toBe(5);
+    expect(sequenceAfterLeftovers(4, [".tmp-web-1-4242-x-2-to-6.tgz", "y-5.tgz"])).toBe(7);
+    expect(sequenceAfterLeftovers(4, [".tmp-web-1-4242-tindex", ".tindex.lock"])).toBe(4);
   });
 });

@@ -76,6 +76,18 @@ describe.skipIf(!tools.python)("enterSnapshot paired with leaveSnapshot", () => 
     expect(toolkit.active.size).toBe(0);
   });
 
+  test("a leave refused while the slow enter is still running (bad code) is tried again until the enter has finished", async () => {
+    const { toolkit, hold } = await live("real-ordering", (url) => `nodirect\nhttp ${url} access\n`);
+    toolkit.enterDelayMs = 1200;
+    toolkit.realOrdering = true;
+    const held = await hold(400).catch(() => null);
+    await held?.release();
+    // The first leaveSnapshot came while Zope was still flushing and was refused; a later one left.
+    const leaves = toolkit.calls.filter((c) => c.method === "leaveSnapshot");
+    expect(leaves.length).toBeGreaterThanOrEqual(2);
+    expect(toolkit.active.size).toBe(0);
+  });
+
   test("a refused connection is certain: no leaveSnapshot is sent", async () => {
     const { toolkit, hold, details } = await live("refused", () => "nodirect\nhttp http://127.0.0.1:1/ access\n");
     expect(await hold(400).catch((e) => e)).toBeInstanceOf(LockedError);
