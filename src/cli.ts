@@ -17,7 +17,7 @@ import { version, versionLine } from "./version.ts";
 const PROGRAM = "dsbackup";
 
 /** Options that take a value; their value is shielded from cac, which would read "-36 hours" as flags. */
-const VALUE_OPTIONS = new Set(["--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
+const VALUE_OPTIONS = new Set(["--skip", "--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
 /**
  * Boolean options with a dash in their name: cac does not declare these as
  * boolean to its parser, which would then take the next word as their value.
@@ -111,8 +111,9 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     });
 
   folderOptions(cli.command("restore", "Restore a storage from its backups into an empty or new folder"))
-    .usage("restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--prefix P] [--verify] [--dry-run] [--json]")
+    .usage("restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--skip ARCHIVE] [--prefix P] [--verify] [--dry-run] [--json]")
     .option("--to <target>", "Folder to create the restored storage in (must be empty or absent)")
+    .option("--skip <archive>", "Leave this archive out of the plan (a damaged one); repeatable")
     .option("--at <when>", "Restore the newest backup taken at or before WHEN (same time strings as inc)")
     .option("--seq <n>", "Restore backup sequence number N")
     .option("--dry-run", "Only print the plan (with --verify: and verify its archives)")

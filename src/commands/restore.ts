@@ -20,6 +20,8 @@ export interface RestoreCommandOptions extends FolderOptions {
   verify?: boolean;
   json?: boolean;
   quiet?: boolean;
+  /** Archive names to leave out of the plan (a damaged one; the redundant chain is used instead). */
+  skip?: string | string[];
 }
 
 function restorePoint(options: RestoreCommandOptions, ctx: CommandContext): RestorePoint {
@@ -45,7 +47,12 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
   if (options.to !== undefined) checkTarget(String(options.to)); // refuse a bad TARGET before any work
   const catalog = openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
-  const plan = planRestore(catalog.entries, catalog.archives, prefix, point);
+  const skip = new Set(options.skip === undefined ? [] : [options.skip].flat().map(String));
+  for (const name of skip) {
+    if (!catalog.archives.some((a) => a.name === name)) throw new UsageError(`--skip ${name}: no such archive in ${catalog.dir}`);
+  }
+  const usable = catalog.archives.filter((a) => !skip.has(a.name));
+  const plan = planRestore(catalog.entries, usable, prefix, point);
   const archives = plan.archives as CatalogArchive[];
   const log = options.quiet || options.json ? () => {} : ctx.log;
 
@@ -102,9 +109,20 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
     for (const p of problems) ctx.stdout(`${formatProblem(p)}\n`);
   }
   if (problems.length > 0) {
+    // The manual's policy keeps redundant incrementals for exactly this: say
+    // whether the same point can be reached without the damaged archive.
+    const damaged = problems[0]!.archive;
+    let hint = "; `dsbackup list` shows the other restore points (choose one with --seq or --at)";
+    if (archives.some((a) => a.name === damaged)) {
+      try {
+        const other = planRestore(catalog.entries, usable.filter((a) => a.name !== damaged), prefix, { seq: plan.point.seq });
+        hint = `; the same point can be restored without it: add --skip ${damaged} (chain ${other.archives.map((a) => a.name).join(" ")})`;
+      } catch {
+        /* no other chain: keep the general hint */
+      }
+    }
     throw new ProblemsFoundError(
-      `${problems.length} problem${problems.length === 1 ? "" : "s"} found in ${problems[0]!.archive}${options.dryRun ? "" : `; nothing was written to ${target}`}` +
-        "; `dsbackup list` shows the other restore points (choose one with --seq or --at)",
+      `${problems.length} problem${problems.length === 1 ? "" : "s"} found in ${damaged}${options.dryRun ? "" : `; nothing was written to ${target}`}${hint}`,
     );
   }
   if (restored) log(`Restored sequence ${plan.point.seq} into ${target}`);

@@ -110,3 +110,24 @@ describe.skipIf(!tools.python)("the index lock", () => {
     expect(filesIn(join(home, "backups"))).toEqual(["backup-1.tgz", "backup-2.tgz", "tindex"]);
   });
 });
+
+describe("a damaged archive with a redundant chain beside it", () => {
+  test("restore names the way round it (--skip), and --skip restores the same point exactly", async () => {
+    const { evolve } = await import("../fixtures/evolve.ts");
+    const { readTree } = await import("../fixtures/generator.ts");
+    const { truncateSync, statSync } = await import("node:fs");
+    const s = evolve("chunky", "skip");
+    const backups = join(s.home, "backups");
+    // Sequence 4's shortest chain is s-1, s-1-to-3, s-2-to-4; damage s-1-to-3.
+    const victim = join(backups, "s-1-to-3.tgz");
+    truncateSync(victim, Math.floor(statSync(victim).size / 2));
+    const parent = tempDir("skip-target");
+    const failed = dsbackup(["restore", "--backups", backups, "--seq", "4", "--to", join(parent, "r")]);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain("add --skip s-1-to-3.tgz (chain s-1.tgz s-1-to-2.tgz s-2-to-4.tgz)");
+    const ok = dsbackup(["restore", "--backups", backups, "--seq", "4", "--skip", "s-1-to-3.tgz", "--to", join(parent, "r"), "--verify"]);
+    expect(ok.status).toBe(0);
+    expect(readTree(join(parent, "r", "A"))).toEqual(s.trees[4]!);
+    expect(dsbackup(["restore", "--backups", backups, "--skip", "nope.tgz", "--dry-run"]).status).toBe(2);
+  });
+});
