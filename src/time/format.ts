@@ -1,6 +1,6 @@
 // GNU strftime in the C locale (the subset `date +FORMAT` users rely on),
 // including GNU's flags (- _ 0 ^ # +), field widths and %N / %:z extensions.
-import type { TimeSpec } from "./parse.ts";
+import { toTimeSpec, type TimeSpec } from "./parse.ts";
 import { daysFromCivil, localtime, resolveZone, type LocalTime } from "./zone.ts";
 
 export interface FormatOptions {
@@ -11,14 +11,6 @@ export interface FormatOptions {
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
-function toSpec(t: Date | TimeSpec): TimeSpec {
-  if (t instanceof Date) {
-    const ms = t.getTime();
-    const sec = Math.floor(ms / 1000);
-    return { sec, nsec: (ms - sec * 1000) * 1_000_000 };
-  }
-  return t;
-}
 
 /** ISO 8601 week-based year and week number. */
 function isoWeek(tm: LocalTime): { year: number; week: number } {
@@ -56,7 +48,7 @@ function padNumber(n: number, width: number, pad: string, plusFlag = false, defa
 }
 
 export function formatTime(date: Date | TimeSpec, format: string, opts: FormatOptions = {}): string {
-  const spec = toSpec(date);
+  const spec = toTimeSpec(date);
   const zone = resolveZone(opts.utc ? "UTC0" : opts.zone);
   const tm = localtime(zone, spec.sec);
   let out = "";

@@ -50,7 +50,8 @@ export function parseTimeSpec(input: string, opts: ParseOptions): TimeSpec {
   return result;
 }
 
-function toTimeSpec(now: Date | TimeSpec): TimeSpec {
+/** A Date (millisecond resolution) as seconds and nanoseconds; a TimeSpec as it is. */
+export function toTimeSpec(now: Date | TimeSpec): TimeSpec {
   if (now instanceof Date) {
     const ms = now.getTime();
     const sec = Math.floor(ms / 1000);
