@@ -304,9 +304,12 @@ function closeQuietly(fd: number): void {
   }
 }
 
+/** Never write an absolute or `..` name, whoever the caller is; cheap on the usual clean name. */
 function cleanName(name: string): string {
-  const n = name.replace(/\/+$/, "");
-  if (!n || n.startsWith("/") || n.split("/").includes("..")) throw new DsError(`archive: bad entry name ${JSON.stringify(name)}`);
+  const n = name.endsWith("/") ? name.replace(/\/+$/, "") : name;
+  if (!n || n.startsWith("/") || (n.includes("..") && n.split("/").includes(".."))) {
+    throw new DsError(`archive: bad entry name ${JSON.stringify(name)}`);
+  }
   return n;
 }
 
