@@ -23,7 +23,7 @@ rmSync(join(root, "demo"), { recursive: true, force: true });
 const created = createStorage(home, { format: "bushy", transactions: 200, objectsPerTransaction: 5, start: new Date(Date.now() - 2 * 86400e3), stepSeconds: 300 });
 console.log(`Example storage: ${home} (bushy format, 200 transactions, newest ${created.newestTid})`);
 run(["--storage", home, "prefix", "demo", "full"]);
-const appended = appendTransactions(home, { count: 20, objectsPerTransaction: 4, start: new Date(), seed: 42 });
+const appended = appendTransactions(home, { count: 20, objectsPerTransaction: 4, start: new Date(Date.now() - 60_000), stepSeconds: 2, seed: 42 });
 console.log(`\nCommitted 20 more transactions (newest ${appended.newestTid})`);
 run(["--storage", home, "prefix", "demo", "inc", "now"]);
 console.log(`\nContents of ${join(home, "backups")}:`);
