@@ -2,6 +2,8 @@
 // what a WHEN string means on machines without GNU coreutils.
 // Arguments are parsed by hand: `-d "-1 day"` and `-Iseconds` must work.
 import { formatTime } from "../time/format.ts";
+import { commandHelp } from "../command-line/help.ts";
+import { commandSpec } from "../command-line/spec.ts";
 import { InvalidDateError, parseTimeSpec, type TimeSpec } from "../time/parse.ts";
 
 export class DateUsageError extends TypeError {
@@ -52,19 +54,7 @@ function longOption(name: string): (typeof LONG_OPTIONS)[number] {
   throw new DateUsageError(hits.length ? `option '--${name}' is ambiguous` : `unrecognized option '--${name}'`);
 }
 
-export const DATE_USAGE = `Usage: dsbackup date [-d STRING] [-u] [-I[FMT]] [-R] [--rfc-3339=FMT] [+FORMAT]
-Print a time the way GNU date does, with dsbackup's own parser (no GNU date needed).
-
-  -d, --date STRING        the time described by STRING (GNU date -d grammar; a bare integer is epoch seconds)
-  -u, --utc, --universal   print in UTC
-  -I[FMT], --iso-8601[=FMT]  ISO 8601: FMT is date (default), hours, minutes, seconds or ns
-  -R, --rfc-email          RFC 5322 form, e.g. "Thu, 26 Nov 2026 11:13:45 +0000"
-  --rfc-3339=FMT           RFC 3339: date, seconds or ns
-  +FORMAT                  strftime format: %s %Y %m %d %H %M %S %F %T %z %Z %a %b %e %j ...
-
-The TZ environment variable is honoured as glibc does. Exit 1 for an invalid date.
-Example: dsbackup date -d "36 hours ago" +%s
-`;
+export const DATE_USAGE = commandHelp(commandSpec("date"));
 
 export async function runDate(argv: string[], io: DateIo): Promise<number> {
   if (argv.includes("--help") && !argv.slice(0, argv.indexOf("--help")).includes("--")) {
@@ -105,8 +95,12 @@ export async function runDate(argv: string[], io: DateIo): Promise<number> {
           setFormat(keyword(inline ?? "date", ISO_FORMATS, "--iso-8601"), "iso");
           break;
         case "rfc-3339":
-          if (inline === undefined) throw new DateUsageError("option '--rfc-3339' requires an argument");
-          setFormat(keyword(inline, RFC3339_FORMATS, "--rfc-3339"), "rfc3339");
+          {
+            // A required argument, attached (=FMT) or as the next word, as getopt_long reads it.
+            const value = inline ?? (i + 1 < argv.length ? argv[++i] : undefined);
+            if (value === undefined) throw new DateUsageError("option '--rfc-3339' requires an argument");
+            setFormat(keyword(value, RFC3339_FORMATS, "--rfc-3339"), "rfc3339");
+          }
           break;
         case "rfc-email":
           if (inline !== undefined) throw new DateUsageError("option '--rfc-email' doesn't allow an argument");

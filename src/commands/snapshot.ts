@@ -10,28 +10,10 @@ import { runUnderSnapshot } from "../snapshot/run-command.ts";
 import { resolveHome, type SnapshotEnvironment } from "../snapshot/session.ts";
 import { openStorage } from "../storage/home.ts";
 import type { CommandContext } from "./context.ts";
+import { commandHelp } from "../command-line/help.ts";
+import { commandSpec } from "../command-line/spec.ts";
 
-export const SNAPSHOT_USAGE = `Usage: dsbackup snapshot --storage DIR [-v] [-q] [-t SECONDS] [-s SECONDS] [--snapshot-conf FILE] [--] COMMAND [ARGS...]
-       dsbackup snapshot DIRECTORY CONF COMMAND [ARGS...]     (old form; CONF '-' is the default)
-
-Force the storage into snapshot mode (with the methods of config/snapshot.conf),
-lock it, run COMMAND with SNAPSHOT_VERSION=2, SNAPSHOT_DIRECTORY and
-SNAPSHOT_TIMESTAMP in its environment, then unlock and leave snapshot mode.
-The exit status is COMMAND's; if COMMAND never ran it is dsbackup's own
-(11 locked, 12 not a snapshot, 126/127 COMMAND not runnable/not found).
-
-  --storage DIR          storage home directory
-  -v, -q                 more or less verbose (repeatable)
-  -t SECONDS             keep retrying this long while the storage is locked (default 0)
-  -s SECONDS             sleep between retries (default 10)
-  --snapshot-conf FILE   snapshot.conf to use ('-': DIR/config/snapshot.conf)
-
-snapshot.conf lines, tried in order until one works:
-  http URL ACCESS        XML-RPC enterSnapshot/leaveSnapshot at a DirectoryStorageToolkit,
-                         Basic auth from the first line (user:password) of file ACCESS
-  direct                 open the stopped storage directly and roll it forward
-  nodirect               do not try direct as the last resort
-`;
+export const SNAPSHOT_USAGE = commandHelp(commandSpec("snapshot"));
 
 interface SnapshotArgs {
   storage?: string;
@@ -53,6 +35,12 @@ function longName(name: string): (typeof LONG)[number] {
   throw new UsageError(`snapshot: ${hits.length ? "ambiguous" : "unknown"} option --${name}`);
 }
 
+/** A single-valued option given twice is a usage error, never a silent override. */
+function once(previous: string | undefined, option: string, value: string): string {
+  if (previous !== undefined) throw new UsageError(`snapshot: ${option} is given more than once: give one value`);
+  return value;
+}
+
 function seconds(value: string, option: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError(`snapshot: ${option} takes whole seconds, not ${JSON.stringify(value)}`);
   return Number(value);
@@ -60,6 +48,7 @@ function seconds(value: string, option: string): number {
 
 export function parseSnapshotArgs(argv: string[]): SnapshotArgs {
   const out: SnapshotArgs = { verbosity: 0, retrySeconds: 0, sleepSeconds: 10, help: false, rest: [] };
+  const given = new Set<string>();
   let i = 0;
   const valueFor = (option: string, inline: string | undefined): string => {
     if (inline !== undefined) return inline;
@@ -77,8 +66,8 @@ export function parseSnapshotArgs(argv: string[]): SnapshotArgs {
       const name = longName(eq < 0 ? arg.slice(2) : arg.slice(2, eq));
       const inline = eq < 0 ? undefined : arg.slice(eq + 1);
       if (name === "help") out.help = true;
-      else if (name === "storage") out.storage = valueFor("--storage", inline);
-      else out.conf = valueFor("--snapshot-conf", inline);
+      else if (name === "storage") out.storage = once(out.storage, "--storage", valueFor("--storage", inline));
+      else out.conf = once(out.conf, "--snapshot-conf", valueFor("--snapshot-conf", inline));
       continue;
     }
     if (!arg.startsWith("-") || arg === "-") break;
@@ -89,6 +78,8 @@ export function parseSnapshotArgs(argv: string[]): SnapshotArgs {
       else if (o === "h") out.help = true;
       else if (o === "t" || o === "s") {
         const value = seconds(valueFor(`-${o}`, arg.slice(k + 1) || undefined), `-${o}`);
+        if (given.has(o)) throw new UsageError(`snapshot: -${o} is given more than once: give one SECONDS`);
+        given.add(o);
         if (o === "t") out.retrySeconds = value;
         else out.sleepSeconds = value;
         break;

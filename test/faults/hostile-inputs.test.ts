@@ -133,7 +133,7 @@ describe("--storage", () => {
     expectError(dsbackup(["--storage", file, "full"]), 10, `Not a storage: ${file} is not a directory`);
     expectError(dsbackup(["--storage", "/", "full"]), 10, "Not a storage: / has no A/ directory");
     expectError(dsbackup(["--storage", join(dir, "nope"), "full"]), 10, `Not a storage: ${join(dir, "nope")}: no such directory`);
-    expectError(dsbackup(["--storage", "", "full"]), 2, "--storage needs a directory");
+    expectError(dsbackup(["--storage", "", "full"]), 2, "--storage needs a non-empty DIR");
   });
 
   test("a path with spaces, quotes and unicode works for full and inc", () => {

@@ -1,0 +1,266 @@
+// The one description of dsbackup's command line: every command, option,
+// value, default, example and where each may stand. The parser, --help, the
+// man page and the shell completions are all made from this data, so they
+// cannot drift apart. Nothing here runs anything.
+
+/** How a value is checked by the parser (before any command runs). */
+export type ValueKind =
+  | { type: "string" }
+  | { type: "int"; min: number; max: number }
+  | { type: "choice"; choices: readonly string[] };
+
+/** What a shell completion offers for a value. */
+export type Completion = "file" | "dir" | "prefix" | "seq" | "archive" | "none" | readonly string[];
+
+export interface OptionSpec {
+  /** Long name without dashes, kebab-case: `dry-run`. */
+  name: string;
+  /** One-letter form without the dash: `q`. */
+  short?: string;
+  /** Value placeholder (`DIR`); absent for a flag. */
+  value?: string;
+  kind?: ValueKind;
+  /** May be given more than once (values collected in order). */
+  repeatable?: boolean;
+  description: string;
+  default?: string;
+  complete?: Completion;
+  /** Only the one-letter form exists (snapshot's -t, as the original tool spelt it); `name` is then just the key. */
+  shortOnly?: boolean;
+}
+
+/** How the words after the command word are read. */
+export type Positionals =
+  | { kind: "none" }
+  /** The manual's backup language: `[prefix NAME] full | inc WHEN ...`. */
+  | { kind: "backup-words" }
+  | { kind: "list"; name: string; min: number; max: number; complete?: Completion; hint?: string }
+  /**
+   * The command parses its own arguments (getopt style, e.g. `snapshot`'s
+   * COMMAND must reach it untouched); the options listed are what it accepts,
+   * and those given before the command word are handed to it first.
+   */
+  | { kind: "own"; name: string };
+
+export interface CommandSpec {
+  /** The command word; `backup` is the default command, named by its words. */
+  name: string;
+  summary: string;
+  /** Synopsis lines without the program name. */
+  usage: string[];
+  /** Paragraphs for --help and the man page. */
+  description: string[];
+  options: OptionSpec[];
+  positionals: Positionals;
+  examples: { command: string; comment?: string }[];
+  /** Left out of the command list in help (e.g. `help`). */
+  hidden?: boolean;
+}
+
+// Options shared by several commands, defined once.
+const storage: OptionSpec = { name: "storage", value: "DIR", description: "storage home directory", complete: "dir" };
+const storageFolder: OptionSpec = { ...storage, description: "storage home: use its backups/ folder" };
+const backups: OptionSpec = {
+  name: "backups",
+  value: "DIR",
+  description: "a backups folder (tindex and archives), e.g. a copy elsewhere",
+  complete: "dir",
+};
+const prefix: OptionSpec = {
+  name: "prefix",
+  value: "NAME",
+  description: "restore points of this archive name prefix (default: the only one in the folder)",
+  complete: "prefix",
+};
+const quiet: OptionSpec = { name: "quiet", short: "q", description: "only warnings and errors on stderr" };
+const json: OptionSpec = { name: "json", description: "machine-readable output on stdout (see README, JSON output)" };
+const dryRun: OptionSpec = { name: "dry-run", description: "only print what would be done" };
+const help: OptionSpec = { name: "help", short: "h", description: "show this help" };
+const folderOptions = [storageFolder, backups, prefix, quiet];
+
+/** Options accepted before or without any command. */
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  help,
+  { name: "version", short: "V", description: "print the version and commit, then exit (alone: no command)" },
+];
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: "backup",
+    summary: "take backups: [prefix NAME] full | inc WHEN ... (one sequence number per run)",
+    usage: ["--storage DIR [OPTIONS] [prefix NAME] full|inc WHEN ..."],
+    description: [
+      "The original tool's command language: the words are applied left to right in one run and share one backup sequence number. " +
+        "prefix NAME sets the archive name prefix for the words after it (default backup); full writes a complete copy; " +
+        "inc WHEN writes the changes since the newest backup taken at or before WHEN (quote WHEN when it has spaces).",
+      "Options may stand anywhere among the words. The index line in backups/tindex is the commit point, written after every archive of the run is complete.",
+    ],
+    options: [
+      storage,
+      { name: "or-full", description: "for inc: take a full backup when there is no usable reference backup" },
+      { name: "output", value: "-", kind: { type: "choice", choices: ["-"] }, description: "write the single archive to standard output", complete: ["-"] },
+      { name: "level", value: "N", kind: { type: "int", min: 1, max: 9 }, description: "gzip compression level", default: "6", complete: ["1", "2", "3", "4", "5", "6", "7", "8", "9"] },
+      { name: "jobs", value: "N", kind: { type: "int", min: 1, max: 64 }, description: "compression workers", default: "the number of cores", complete: "none" },
+      quiet,
+      help,
+    ],
+    positionals: { kind: "backup-words" },
+    examples: [
+      { command: "dsbackup --storage /var/zope/storage full", comment: "backups/backup-7.tgz" },
+      { command: 'dsbackup --storage /var/zope/storage prefix mystorage inc "36 hours ago"', comment: "backups/mystorage-5-to-7.tgz" },
+      { command: 'dsbackup --storage /var/zope/storage prefix x full inc "36 hours ago"', comment: "two archives, one index line" },
+      { command: "dsbackup --storage /var/zope/storage --output - full | ssh host 'cat > x.tgz'" },
+    ],
+  },
+  {
+    name: "list",
+    summary: "list the index entries, their archives and what restoring each needs",
+    usage: ["list (--storage DIR | --backups DIR) [--prefix NAME] [--json]"],
+    description: ["Every index entry with its archives and the chain a restore to it needs; archives the index does not know and entries whose archives are gone."],
+    options: [...folderOptions, json, help],
+    positionals: { kind: "none" },
+    examples: [{ command: "dsbackup --storage /var/zope/storage list" }, { command: "dsbackup list --backups /mnt/tape/backups --json" }],
+  },
+  {
+    name: "restore",
+    summary: "restore a storage from its backups into an empty or new folder",
+    usage: ["restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--skip ARCHIVE]... [--prefix NAME] [--verify] [--dry-run] [--json]"],
+    description: [
+      "Plans the shortest chain of archives to the restore point (the newest, or the one named by --at or --seq), prints it, and extracts it into a temporary folder beside TARGET that is renamed to TARGET only when complete.",
+    ],
+    options: [
+      ...folderOptions,
+      { name: "to", value: "TARGET", description: "folder to create the restored storage in (must be empty or absent)", complete: "dir" },
+      { name: "at", value: "WHEN", description: "restore the newest backup taken at or before WHEN (a time string, as for inc)", complete: "none" },
+      { name: "seq", value: "N", kind: { type: "int", min: 1, max: 999_999_999 }, description: "restore backup sequence number N", complete: "seq" },
+      { name: "skip", value: "ARCHIVE", repeatable: true, description: "leave this archive out of the plan (a damaged one); repeatable", complete: "archive" },
+      { name: "verify", description: "also check every record and the transaction chain before TARGET appears" },
+      { ...dryRun, description: "only print the plan (with --verify: and verify its archives)" },
+      { ...json, description: "print the plan (and result) as JSON" },
+      help,
+    ],
+    positionals: {
+      kind: "list",
+      name: "",
+      min: 0,
+      max: 0,
+      hint: "restore takes no archive names: choose the restore point with --seq N or --at WHEN",
+    },
+    examples: [
+      { command: "dsbackup restore --backups /var/zope/storage/backups --to /var/zope/restored" },
+      { command: 'dsbackup restore --backups /mnt/backups --to /tmp/s --at "2026-11-20 12:00" --verify' },
+    ],
+  },
+  {
+    name: "verify",
+    summary: "read archives completely and check every record; exit 1 on any problem",
+    usage: ["verify (--backups DIR | --storage DIR) [--prefix NAME] [--json] [ARCHIVE...]"],
+    description: ["Reads every indexed archive (or the ARCHIVEs named) completely: gzip members, tar stream, every record, and the transaction chain against the index."],
+    options: [...folderOptions, { ...json, description: "machine-readable report (see README)" }, help],
+    positionals: { kind: "list", name: "ARCHIVE", min: 0, max: Infinity, complete: "archive" },
+    examples: [{ command: "dsbackup verify --backups /var/zope/storage/backups" }, { command: "dsbackup --storage /var/zope/storage verify backup-12.tgz" }],
+  },
+  {
+    name: "prune",
+    summary: "delete archives older than the N newest full backups that no kept restore point needs",
+    usage: ["prune (--storage DIR | --backups DIR) --keep-full N [--prefix NAME] [--dry-run]"],
+    description: ["Keeps the N newest full backups and every restore point after the oldest of them, with every archive their chains need; deletes the rest, index lines first."],
+    options: [
+      ...folderOptions,
+      { name: "keep-full", value: "N", kind: { type: "int", min: 1, max: 999_999_999 }, description: "how many full backups (and everything after the oldest of them) to keep", complete: "none" },
+      { ...dryRun, description: "only show what would be deleted" },
+      help,
+    ],
+    positionals: { kind: "none" },
+    examples: [{ command: "dsbackup --storage /var/zope/storage prune --keep-full 2" }],
+  },
+  {
+    name: "snapshot",
+    summary: "run COMMAND with the storage held in snapshot mode",
+    usage: [
+      "snapshot --storage DIR [-v] [-q] [-t SECONDS] [-s SECONDS] [--snapshot-conf FILE] [--] COMMAND [ARGS...]",
+      "snapshot DIRECTORY CONF COMMAND [ARGS...]        (old form; CONF '-' is the default)",
+    ],
+    description: [
+      "Forces the storage into snapshot mode with the methods of config/snapshot.conf, locks it, runs COMMAND with SNAPSHOT_VERSION=2, SNAPSHOT_DIRECTORY and SNAPSHOT_TIMESTAMP in its environment, then unlocks and leaves snapshot mode, also after SIGINT/SIGTERM, which are passed on to COMMAND.",
+      "Options end at the first word that is not one (or at --): COMMAND's own arguments are never read. Options of snapshot may also stand before the word snapshot. The exit status is COMMAND's; if COMMAND never ran it is dsbackup's own.",
+      "snapshot.conf lines, tried in order until one works: http URL ACCESS (XML-RPC enterSnapshot/leaveSnapshot at a DirectoryStorageToolkit, Basic auth from the first line of file ACCESS); direct (open the stopped storage directly and roll it forward); nodirect (do not try direct as the last resort).",
+    ],
+    options: [
+      storage,
+      { name: "verbose", short: "v", shortOnly: true, repeatable: true, description: "say why each snapshot method failed" },
+      { name: "quiet", short: "q", repeatable: true, shortOnly: true, description: "no progress lines" },
+      { name: "retry", short: "t", shortOnly: true, value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "keep retrying this long while the storage is locked", default: "0", complete: "none" },
+      { name: "sleep", short: "s", shortOnly: true, value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "sleep between retries", default: "10", complete: "none" },
+      { name: "snapshot-conf", value: "FILE", description: "snapshot.conf to use ('-': DIR/config/snapshot.conf)", complete: "file" },
+      help,
+    ],
+    positionals: { kind: "own", name: "COMMAND [ARGS...]" },
+    examples: [
+      { command: 'dsbackup snapshot --storage /var/zope/storage -- dsbackup prefix mystorage inc "36 hours ago"' },
+      { command: "dsbackup snapshot --storage /var/zope/storage -t 600 -s 30 -- /usr/local/bin/my-backup-script" },
+    ],
+  },
+  {
+    name: "date",
+    summary: "print a time like GNU date, with dsbackup's own time parser",
+    usage: ["date [-d STRING] [-u] [-I[FMT]] [-R] [--rfc-3339=FMT] [+FORMAT]"],
+    description: [
+      "A drop-in for GNU date's printing (no GNU date needed): the same output for every string GNU date accepts. The TZ environment variable is honoured as glibc does. An invalid date exits 1, as GNU date does.",
+    ],
+    options: [
+      { name: "date", short: "d", value: "STRING", description: "the time described by STRING (GNU date -d grammar; a bare integer is epoch seconds)", complete: "none" },
+      { name: "utc", short: "u", description: "print in UTC (also --universal)" },
+      { name: "iso-8601", short: "I", value: "[FMT]", description: "ISO 8601: FMT is date (default), hours, minutes, seconds or ns", complete: ["date", "hours", "minutes", "seconds", "ns"] },
+      { name: "rfc-email", short: "R", description: 'RFC 5322 form, e.g. "Thu, 26 Nov 2026 11:13:45 +0000"' },
+      { name: "rfc-3339", value: "FMT", description: "RFC 3339: date, seconds or ns", complete: ["date", "seconds", "ns"] },
+      help,
+    ],
+    positionals: { kind: "own", name: "[+FORMAT]" },
+    examples: [{ command: 'dsbackup date -d "36 hours ago" +%s' }, { command: 'dsbackup date -d "last friday 18:00" -Iseconds' }],
+  },
+  {
+    name: "help",
+    summary: "show the help of dsbackup or of one command",
+    usage: ["help [COMMAND]"],
+    description: ["The same as dsbackup --help, or COMMAND --help."],
+    options: [help],
+    positionals: { kind: "list", name: "COMMAND", min: 0, max: 1 },
+    examples: [{ command: "dsbackup help restore" }],
+    hidden: true,
+  },
+];
+
+/** Words of the backup language; any of them selects the backup command. */
+export const BACKUP_WORDS = ["prefix", "full", "inc"] as const;
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+export function commandSpec(name: string): CommandSpec {
+  const c = findCommand(name);
+  if (!c) throw new TypeError(`no command ${name} in the command-line description`);
+  return c;
+}
+
+/** The key a command's options object uses for an option: `dry-run` -> `dryRun`. */
+export function optionKey(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Environment variables the tool reads (man page ENVIRONMENT). */
+export const ENVIRONMENT: { name: string; description: string }[] = [
+  { name: "TZ", description: "time zone for time strings and shown times, as glibc reads it (IANA names, POSIX rules)" },
+  { name: "SNAPSHOT_VERSION, SNAPSHOT_DIRECTORY, SNAPSHOT_TIMESTAMP", description: "set by dsbackup snapshot (or the original snapshot tool) for COMMAND: the storage is in snapshot mode; --storage may then be omitted" },
+  { name: "DSBACKUP_XMLRPC_TIMEOUT_MS", description: "timeout of each XML-RPC call of an http snapshot method (default 30000)" },
+  { name: "DSBACKUP_DEBUG", description: "print the stack of an internal error" },
+];
+
+/** Files the tool reads and writes (man page FILES). */
+export const FILES: { path: string; description: string }[] = [
+  { path: "HOME/backups/tindex", description: "the index: one line per run, sequence, snapshot time, newest tid" },
+  { path: "HOME/backups/PREFIX-N.tgz, PREFIX-R-to-N.tgz", description: "full and incremental archives (gzip-compressed ustar)" },
+  { path: "HOME/config/snapshot.conf", description: "how to put the storage into snapshot mode" },
+  { path: "HOME/misc/sublock, HOME/misc/lock", description: "the storage's flock(2) locks, shared with the Python storage" },
+];
