@@ -44,6 +44,17 @@ export interface ArchiveResult {
   outputBytes: number;
 }
 
+/**
+ * Where the compressed archive goes when it is not a file descriptor: an
+ * upload, an encryption stream. `write` resolves when the sink can take more
+ * (back-pressure); the writer never has more than one write outstanding.
+ */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void>;
+  /** For error messages: "s3://bucket/x.tgz". */
+  readonly label: string;
+}
+
 /** Size of one block of tar stream compressed as one gzip member. */
 export const BLOCK_SIZE = 1 << 20;
 /** GNU tar's default record size: the archive is padded to a multiple of it. */
@@ -52,14 +63,14 @@ export const RECORD_SIZE = 10240;
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Write `entries` as a gzip-compressed ustar archive to `outFd`. Does not
- * fsync or close outFd. Rejects with a DsError naming the path for a missing,
+ * Write `entries` as a gzip-compressed ustar archive to `out` (a file
+ * descriptor or a ByteSink). Does not fsync or close a descriptor, nor end a sink. Rejects with a DsError naming the path for a missing,
  * unreadable, non-regular or changing file, with InterruptedError when
  * `signal` aborts, and with a FileError("write") when outFd fails.
  */
 export async function writeArchive(
   entries: Iterable<ArchiveEntry>,
-  outFd: number,
+  outFd: number | ByteSink,
   opts: ArchiveOptions = {},
 ): Promise<ArchiveResult> {
   const level = opts.level ?? 6;
@@ -339,15 +350,23 @@ class Output {
    * plain write then fails with EAGAIN). Files and devices use fs.write.
    */
   private sink: import("bun").FileSink | null = null;
+  private byteSink: ByteSink | null = null;
+  private fd = -1;
   private onAbort = () => this.fail(new InterruptedError("Interrupted while writing the archive", { cause: this.signal?.reason }));
 
   constructor(
-    private fd: number,
+    out: number | ByteSink,
     private level: number,
     private jobs: number,
     private signal: AbortSignal | undefined,
   ) {
     this.maxInFlight = jobs === 1 ? 2 : jobs * 2;
+    signal?.addEventListener("abort", this.onAbort, { once: true });
+    if (typeof out !== "number") {
+      this.byteSink = out;
+      return;
+    }
+    const fd = (this.fd = out);
     let st;
     try {
       st = fstatSync(fd);
@@ -355,7 +374,6 @@ class Output {
       throw fileError("write", describeOutput(fd), err);
     }
     if (st.isFIFO() || st.isSocket()) this.sink = Bun.file(fd).writer({ highWaterMark: BLOCK_SIZE });
-    signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
   /** A block buffer with one byte of slack (see readStep). */
@@ -432,6 +450,7 @@ class Output {
   }
 
   private async write(data: Uint8Array): Promise<void> {
+    if (this.byteSink) return this.byteSink.write(data);
     if (!this.sink) return writeAll(this.fd, data);
     try {
       this.sink.write(data);
