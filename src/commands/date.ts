@@ -2,7 +2,8 @@
 // what a WHEN string means on machines without GNU coreutils.
 // Arguments are parsed by hand: `-d "-1 day"` and `-Iseconds` must work.
 import { formatTime } from "../time/format.ts";
-import { InvalidDateError, parseTimeSpec, type TimeSpec } from "../time/parse.ts";
+import { InvalidDateError, type TimeSpec } from "../time/parse.ts";
+import { readTime } from "../time/when.ts";
 
 export class DateUsageError extends TypeError {
   constructor(message: string) {
@@ -15,6 +16,8 @@ export interface DateIo {
   stdout: (s: string) => void;
   now?: Date;
   env?: Record<string, string | undefined>;
+  /** Trap warnings ("a day ago" means 25 hours ago in GNU date ...); the value printed stays GNU's. */
+  warn?: (message: string) => void;
 }
 
 const DEFAULT_FORMAT = "%a %b %e %H:%M:%S %Z %Y";
@@ -55,7 +58,8 @@ function longOption(name: string): (typeof LONG_OPTIONS)[number] {
 export const DATE_USAGE = `Usage: dsbackup date [-d STRING] [-u] [-I[FMT]] [-R] [--rfc-3339=FMT] [+FORMAT]
 Print a time the way GNU date does, with dsbackup's own parser (no GNU date needed).
 
-  -d, --date STRING        the time described by STRING (GNU date -d grammar; a bare integer is epoch seconds)
+  -d, --date STRING        the time described by STRING (GNU date -d grammar, plus phrases GNU refuses
+                           such as "in 2 hours" or "yesterday at 5pm"; a bare integer is epoch seconds)
   -u, --utc, --universal   print in UTC
   -I[FMT], --iso-8601[=FMT]  ISO 8601: FMT is date (default), hours, minutes, seconds or ns
   -R, --rfc-email          RFC 5322 form, e.g. "Thu, 26 Nov 2026 11:13:45 +0000"
@@ -63,6 +67,7 @@ Print a time the way GNU date does, with dsbackup's own parser (no GNU date need
   +FORMAT                  strftime format: %s %Y %m %d %H %M %S %F %T %z %Z %a %b %e %j ...
 
 The TZ environment variable is honoured as glibc does. Exit 1 for an invalid date.
+Strings GNU misreads ("a day ago", "1 hour 30 minutes ago") print GNU's value and a warning.
 Example: dsbackup date -d "36 hours ago" +%s
 `;
 
@@ -146,7 +151,12 @@ export async function runDate(argv: string[], io: DateIo): Promise<number> {
   const nowDate = io.now ?? new Date();
   const nowMs = nowDate.getTime();
   const now: TimeSpec = { sec: Math.floor(nowMs / 1000), nsec: (nowMs - Math.floor(nowMs / 1000) * 1000) * 1_000_000 };
-  const when = dateString === undefined ? now : parseTimeSpec(dateString, { now, zone });
+  let when = now;
+  if (dateString !== undefined) {
+    const r = readTime(dateString, { now, zone });
+    for (const trap of r.traps) (io.warn ?? ((m) => process.stderr.write(`dsbackup: warning: ${m}\n`)))(trap.message);
+    when = r.spec;
+  }
   io.stdout(formatTime(when, format ?? DEFAULT_FORMAT, { zone }) + "\n");
   return 0;
 }
