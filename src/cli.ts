@@ -65,7 +65,7 @@ function helpFooter(): string {
 
 async function run(argv: string[], ctx: CommandContext): Promise<number> {
   // `date` parses GNU-style options itself (-d "-1 day", -Iseconds, +FORMAT).
-  if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env });
+  if (argv[0] === "date") return runDate(argv.slice(1), { stdout: ctx.stdout, env: ctx.env, warn: ctx.warn });
   // `snapshot` too: COMMAND's own arguments must reach it untouched.
   if (argv[0] === "snapshot") return snapshotCommand(argv.slice(1), ctx);
   const { argv: shielded, restore } = shieldValues(argv);
