@@ -126,6 +126,7 @@ export function naturalToGnu(input: string): string | null {
     const d = duration(i);
     if (d) {
       const [sign, next] = direction(d[1]);
+      if (UNITS.has(lower[next] ?? "")) return null; // "half an hour hour"
       // The sign applies to the whole duration: each GNU item gets its own "ago".
       out.push(...d[0].map((x) => `${x.n} ${unitWord(x.unit, x.n)}${sign < 0 ? " ago" : ""}`));
       const original = words.slice(i, next).join(" ");

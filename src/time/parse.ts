@@ -304,7 +304,7 @@ export interface GnuNotes {
   letterZones: { letter: string; offset: number; start: number; end: number; glued: boolean }[];
   /** Relative items (N unit [ago]) in order; `next` is the token index after the item. */
   relItems: { start: number; end: number; ago: boolean; signed: boolean; unit: Kind; unitValue: number; n: number; first: number; next: number }[];
-  /** No date, time or weekday item: the result is "now" shifted. */
+  /** Relative items and no date, time or weekday: the result is "now" shifted. */
   onlyRelative: boolean;
 }
 
@@ -763,7 +763,7 @@ function parseGnu(input: string, now: TimeSpec, defaultZone: TimeZone, notes: Gn
   }
 
   if (pc.timespecSeen) return pc.seconds;
-  notes.onlyRelative = !(pc.timesSeen || pc.datesSeen || pc.daysSeen);
+  notes.onlyRelative = pc.relsSeen && !(pc.timesSeen || pc.datesSeen || pc.daysSeen);
   if (1 < (pc.timesSeen | pc.datesSeen | pc.daysSeen | pc.dstsSeen | (pc.jZonesSeen + pc.localZonesSeen + pc.zonesSeen))) {
     return null;
   }
