@@ -27,7 +27,7 @@ const HANDLERS: Record<string, Handler> = {
   verify: (p, ctx) => verifyCommand(p.words, p.options, ctx),
   prune: (p, ctx) => pruneCommand(p.options, ctx),
   snapshot: (p, ctx) => snapshotCommand(p.passthrough, ctx),
-  date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env }),
+  date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env, warn: ctx.warn }),
 };
 
 export async function run(argv: string[], ctx: CommandContext): Promise<number> {

@@ -2,11 +2,12 @@
 // applied left to right. Parsed and validated completely before anything is
 // locked or written.
 import { UsageError } from "../errors.ts";
-import { parseTime } from "../time/parse.ts";
+import { InvalidDateError } from "../time/parse.ts";
+import { parseWhen } from "../time/when.ts";
 
 export type BackupStep =
   | { kind: "full"; prefix: string }
-  | { kind: "inc"; prefix: string; when: string; whenSeconds: number };
+  | { kind: "inc"; prefix: string; when: string; whenSeconds: number; /** "resolved to ... (... UTC)", to echo */ resolved: string };
 
 export const DEFAULT_PREFIX = "backup";
 
@@ -47,13 +48,14 @@ export function parseBackupWords(words: string[], now: Date, zone?: string): Bac
       case "inc": {
         const when = words[++i];
         if (when === undefined) throw new UsageError('inc needs a time, e.g. inc "36 hours ago" or inc 1700000000');
-        let instant: Date;
+        let instant: ReturnType<typeof parseWhen>;
         try {
-          instant = parseTime(when, { now, zone });
+          instant = parseWhen(when, { now, zone });
         } catch (err) {
-          throw new UsageError(`inc: invalid date ${quoteInput(when)}`, { cause: err });
+          const detail = err instanceof InvalidDateError ? `invalid date ${quoteInput(when)}${err.suggestion ? `; ${err.suggestion}` : ""}` : (err as Error).message;
+          throw new UsageError(`inc: ${detail}`, { cause: err });
         }
-        steps.push({ kind: "inc", prefix, when, whenSeconds: Math.floor(instant.getTime() / 1000) });
+        steps.push({ kind: "inc", prefix, when, whenSeconds: Math.floor(instant.date.getTime() / 1000), resolved: instant.description });
         break;
       }
       default:

@@ -206,7 +206,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: "print a time like GNU date, with dsbackup's own time parser",
     usage: ["date [-d STRING] [-u] [-I[FMT]] [-R] [--rfc-3339=FMT] [+FORMAT]"],
     description: [
-      "A drop-in for GNU date's printing (no GNU date needed): the same output for every string GNU date accepts. The TZ environment variable is honoured as glibc does. An invalid date exits 1, as GNU date does.",
+      "A drop-in for GNU date's printing (no GNU date needed): the same output for every string GNU date accepts, and also the phrases GNU refuses (in 2 hours, yesterday at 5pm, noon, 36h ago). Strings GNU misreads (a day ago, 1 hour 30 minutes ago, 20260301T1200) print GNU's value and a warning on stderr. The TZ environment variable is honoured as glibc does. An invalid date exits 1, as GNU date does.",
     ],
     options: [
       { name: "date", short: "d", value: "STRING", description: "the time described by STRING (GNU date -d grammar; a bare integer is epoch seconds)", complete: "none" },

@@ -4,7 +4,8 @@
 import { formatTime } from "../time/format.ts";
 import { commandHelp } from "../command-line/help.ts";
 import { commandSpec } from "../command-line/spec.ts";
-import { InvalidDateError, parseTimeSpec, type TimeSpec } from "../time/parse.ts";
+import { InvalidDateError, type TimeSpec } from "../time/parse.ts";
+import { readTime } from "../time/when.ts";
 
 export class DateUsageError extends TypeError {
   constructor(message: string) {
@@ -17,6 +18,8 @@ export interface DateIo {
   stdout: (s: string) => void;
   now?: Date;
   env?: Record<string, string | undefined>;
+  /** Trap warnings ("a day ago" means 25 hours ago in GNU date ...); the value printed stays GNU's. */
+  warn?: (message: string) => void;
 }
 
 const DEFAULT_FORMAT = "%a %b %e %H:%M:%S %Z %Y";
@@ -140,7 +143,12 @@ export async function runDate(argv: string[], io: DateIo): Promise<number> {
   const nowDate = io.now ?? new Date();
   const nowMs = nowDate.getTime();
   const now: TimeSpec = { sec: Math.floor(nowMs / 1000), nsec: (nowMs - Math.floor(nowMs / 1000) * 1000) * 1_000_000 };
-  const when = dateString === undefined ? now : parseTimeSpec(dateString, { now, zone });
+  let when = now;
+  if (dateString !== undefined) {
+    const r = readTime(dateString, { now, zone });
+    for (const trap of r.traps) (io.warn ?? ((m) => process.stderr.write(`dsbackup: warning: ${m}\n`)))(trap.message);
+    when = r.spec;
+  }
   io.stdout(formatTime(when, format ?? DEFAULT_FORMAT, { zone }) + "\n");
   return 0;
 }

@@ -8,7 +8,7 @@ import { planRestore, type RestorePoint } from "../restore/plan.ts";
 import { checkPlan, formatProblem, type Problem } from "../restore/verify.ts";
 import type { CatalogArchive } from "../restore/catalog.ts";
 import { formatTid } from "../storage/records.ts";
-import { parseTime } from "../time/parse.ts";
+import { parseWhen } from "../time/when.ts";
 import { archiveJson, entryJson, json, kindLabel, openCatalog, showTime, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
@@ -33,7 +33,9 @@ function restorePoint(options: RestoreCommandOptions, ctx: CommandContext): Rest
   }
   if (options.at !== undefined) {
     try {
-      return { atSeconds: Math.floor(parseTime(String(options.at), { now: ctx.now(), zone: ctx.env.TZ }).getTime() / 1000) };
+      const when = parseWhen(String(options.at), { now: ctx.now(), zone: ctx.env.TZ });
+      if (!options.quiet && !options.json) ctx.log(`--at ${JSON.stringify(String(options.at))} ${when.description}`);
+      return { atSeconds: Math.floor(when.date.getTime() / 1000) };
     } catch (err) {
       throw new UsageError(`--at: ${(err as Error).message}`, { cause: err });
     }

@@ -4,10 +4,14 @@
 // evaluation transcribes parse_datetime_body() step by step.
 import { fixedOffsetZone, localtime, mktime, resolveZone, type LocalTime, type TimeZone } from "./zone.ts";
 
-/** GNU's wording: invalid date 'INPUT'. */
+/** GNU's wording: invalid date 'INPUT', with a suggested spelling when one is known. */
 export class InvalidDateError extends SyntaxError {
-  constructor(readonly input: string) {
-    super(`invalid date '${input}'`);
+  constructor(
+    readonly input: string,
+    /** A sentence such as `did you mean "2026-12-04 17:00" (Friday)? write it that way to use it`. */
+    readonly suggestion?: string,
+  ) {
+    super(`invalid date '${input}'${suggestion ? `; ${suggestion}` : ""}`);
     this.name = "InvalidDateError";
   }
 }
@@ -37,17 +41,25 @@ export function parseTime(input: string, opts: ParseOptions): Date {
 }
 
 export function parseTimeSpec(input: string, opts: ParseOptions): TimeSpec {
+  const r = parseGnuDetailed(input, opts);
+  if (!r) throw new InvalidDateError(input);
+  return r.spec;
+}
+
+/** The GNU grammar alone (with the epoch rule): the instant and what the parse used, or null. */
+export function parseGnuDetailed(input: string, opts: ParseOptions): { spec: TimeSpec; notes: GnuNotes } | null {
+  const notes: GnuNotes = { letterZones: [], relItems: [], onlyRelative: false };
   // The backup tool's own rule, before anything GNU: a bare integer is epoch seconds.
   const bare = /^\s*([+-]?\d{1,15})\s*$/.exec(input);
-  if (bare) return { sec: Number(bare[1]), nsec: 0 };
-  // Empty, overlong, NUL-containing (C would truncate) or non-ASCII input is refused outright.
-  if (input.trim() === "" || input.length > MAX_INPUT_LENGTH || /[^\x01-\x7f]/.test(input)) {
-    throw new InvalidDateError(input);
-  }
-  const now = toTimeSpec(opts.now);
-  const result = parseGnu(input, now, resolveZone(opts.zone));
-  if (!result) throw new InvalidDateError(input);
-  return result;
+  if (bare) return { spec: { sec: Number(bare[1]), nsec: 0 }, notes };
+  if (!acceptableText(input)) return null;
+  const spec = parseGnu(input, toTimeSpec(opts.now), resolveZone(opts.zone), notes);
+  return spec ? { spec, notes } : null;
+}
+
+/** Empty, overlong, NUL-containing (C would truncate) or non-ASCII input is refused outright. */
+export function acceptableText(input: string): boolean {
+  return input.trim() !== "" && input.length <= MAX_INPUT_LENGTH && !/[^\x01-\x7f]/.test(input);
 }
 
 /** A Date (millisecond resolution) as seconds and nanoseconds; a TimeSpec as it is. */
@@ -74,7 +86,9 @@ interface Token {
   digits: number; // NUM/SNUM: digit count
   negative: boolean;
   ns: number; // UDEC/SDEC fraction
-  char: string; // CHAR
+  char: string; // CHAR, or the letter of a one-letter word
+  start: number; // source span, for trap advice
+  end: number;
 }
 
 const UNIT_KINDS: ReadonlySet<Kind> = new Set(["YEAR_UNIT", "MONTH_UNIT", "DAY_UNIT", "HOUR_UNIT", "MINUTE_UNIT", "SEC_UNIT"]);
@@ -177,7 +191,7 @@ const isSpace = (c: string | undefined) => c !== undefined && /^[ \t\n\v\f\r]$/.
 const MAX_DIGITS = 15;
 
 function tok(kind: Kind, value = 0, extra: Partial<Token> = {}): Token {
-  return { kind, value, digits: 0, negative: false, ns: 0, char: "", ...extra };
+  return { kind, value, digits: 0, negative: false, ns: 0, char: "", start: 0, end: 0, ...extra };
 }
 
 function lex(s: string, local: LocalZoneName[]): Token[] {
@@ -187,6 +201,7 @@ function lex(s: string, local: LocalZoneName[]): Token[] {
     while (isSpace(s[i])) i++;
     const c = s[i];
     if (c === undefined) break;
+    const from = i;
     if (isDigit(c) || c === "-" || c === "+") {
       let sign = 0;
       if (c === "-" || c === "+") {
@@ -213,9 +228,9 @@ function lex(s: string, local: LocalZoneName[]): Token[] {
           sec -= 1;
           ns = BILLION - ns;
         }
-        out.push(tok(sign ? "SDEC" : "UDEC", sec, { ns }));
+        out.push(tok(sign ? "SDEC" : "UDEC", sec, { ns, start: from, end: i }));
       } else {
-        out.push(tok(sign ? "SNUM" : "NUM", sign < 0 ? -magnitude : magnitude, { digits, negative: sign < 0 }));
+        out.push(tok(sign ? "SNUM" : "NUM", sign < 0 ? -magnitude : magnitude, { digits, negative: sign < 0, start: from, end: i }));
       }
       continue;
     }
@@ -225,7 +240,7 @@ function lex(s: string, local: LocalZoneName[]): Token[] {
       // GNU copies at most 19 characters of a word into its buffer.
       const word = lookupWord(s.slice(start, i).slice(0, 19), local);
       if (!word) return [...out, tok("ERR")];
-      out.push(tok(word[0], word[1]));
+      out.push(tok(word[0], word[1], { start, end: i, char: i - start === 1 ? s[start]!.toUpperCase() : "" }));
       continue;
     }
     if (c === "(") {
@@ -239,7 +254,7 @@ function lex(s: string, local: LocalZoneName[]): Token[] {
       } while (depth !== 0);
       continue;
     }
-    out.push(tok("CHAR", 0, { char: c }));
+    out.push(tok("CHAR", 0, { char: c, start: i, end: i + 1 }));
     i++;
   }
   return out;
@@ -282,6 +297,16 @@ interface ParserState {
 }
 
 class Abort extends Error {}
+
+/** What a successful GNU parse used, for the trap guards (src/time/traps.ts). Spans index the input. */
+export interface GnuNotes {
+  /** One-letter military zones used as a zone ('Z' excepted: it means UTC everywhere). */
+  letterZones: { letter: string; offset: number; start: number; end: number; glued: boolean }[];
+  /** Relative items (N unit [ago]) in order; `next` is the token index after the item. */
+  relItems: { start: number; end: number; ago: boolean; signed: boolean; unit: Kind; unitValue: number; n: number; first: number; next: number }[];
+  /** Relative items and no date, time or weekday: the result is "now" shifted. */
+  onlyRelative: boolean;
+}
 
 function unitRelative(unit: Token, n: number, ns = 0): RelativeTime {
   const r: RelativeTime = { year: 0, month: 0, day: 0, hour: 0, minutes: 0, seconds: 0, ns: 0 };
@@ -342,7 +367,7 @@ function digitsToDateTime(pc: ParserState, n: Token): void {
 }
 
 /** Parse the item sequence; returns false on a syntax error. Throws Abort on YYABORT. */
-function parseItems(toks: Token[], pc: ParserState): boolean {
+function parseItems(toks: Token[], pc: ParserState, notes: GnuNotes): boolean {
   let i = 0;
   const at = (k: number): Token => toks[k] ?? tok("EOF");
   const is = (k: number, kind: Kind) => at(k).kind === kind;
@@ -411,13 +436,14 @@ function parseItems(toks: Token[], pc: ParserState): boolean {
     return -1;
   };
 
-  const withAgo = (k: number, r: RelativeTime): number => {
-    if (is(k, "AGO")) {
-      applyRelative(pc, r, at(k).value);
-      return k + 1;
-    }
-    applyRelative(pc, r, 1);
-    return k;
+  const withAgo = (first: number, k: number, unit: Token, n: number, ns = 0): number => {
+    const r = unitRelative(unit, n, ns);
+    const ago = is(k, "AGO") && at(k).value < 0;
+    const next = is(k, "AGO") ? k + 1 : k;
+    applyRelative(pc, r, is(k, "AGO") ? at(k).value : 1);
+    const signed = at(first).kind === "SNUM" || at(first).kind === "SDEC";
+    notes.relItems.push({ start: at(first).start, end: at(next - 1).end, ago, signed, unit: unit.kind, unitValue: unit.value, n, first, next });
+    return next;
   };
 
   while (i < toks.length) {
@@ -498,7 +524,7 @@ function parseItems(toks: Token[], pc: ParserState): boolean {
           pc.daysSeen++;
           i += 2;
         } else if (UNIT_KINDS.has(n1.kind)) {
-          i = withAgo(i + 2, unitRelative(n1, t.value));
+          i = withAgo(i, i + 2, n1, t.value);
         } else if (n1.kind === "MERIDIAN") {
           setHhmmss(pc, t.value, 0, 0, 0);
           pc.meridian = n1.value ? "pm" : "am";
@@ -512,12 +538,12 @@ function parseItems(toks: Token[], pc: ParserState): boolean {
       }
       case "SNUM":
         if (!isUnit(i + 1)) return false;
-        i = withAgo(i + 2, unitRelative(at(i + 1), t.value));
+        i = withAgo(i, i + 2, at(i + 1), t.value);
         break;
       case "UDEC":
       case "SDEC":
         if (!is(i + 1, "SEC_UNIT")) return false;
-        i = withAgo(i + 2, unitRelative(at(i + 1), t.value, t.ns));
+        i = withAgo(i, i + 2, at(i + 1), t.value, t.ns);
         break;
       case "ORDINAL":
         if (is(i + 1, "DAY")) {
@@ -526,7 +552,7 @@ function parseItems(toks: Token[], pc: ParserState): boolean {
           pc.daysSeen++;
           i += 2;
         } else if (isUnit(i + 1)) {
-          i = withAgo(i + 2, unitRelative(at(i + 1), t.value));
+          i = withAgo(i, i + 2, at(i + 1), t.value);
         } else return false;
         break;
       case "YEAR_UNIT":
@@ -535,7 +561,7 @@ function parseItems(toks: Token[], pc: ParserState): boolean {
       case "HOUR_UNIT":
       case "MINUTE_UNIT":
       case "SEC_UNIT":
-        i = withAgo(i + 1, unitRelative(t, 1));
+        i = withAgo(i, i + 1, t, 1);
         break;
       case "DAY_SHIFT":
         applyRelative(pc, { year: 0, month: 0, day: t.value, hour: 0, minutes: 0, seconds: 0, ns: 0 }, 1);
@@ -572,6 +598,12 @@ function parseItems(toks: Token[], pc: ParserState): boolean {
       case "T": {
         const base = t.kind === "T" ? h(-7) : t.value;
         pc.zonesSeen++;
+        if (t.char && t.char !== "Z") {
+          const prev = toks[i - 1];
+          const after = toks[i + 1];
+          const glued = (prev !== undefined && prev.end === t.start && prev.kind !== "CHAR") || (after !== undefined && after.start === t.end && after.kind === "NUM");
+          notes.letterZones.push({ letter: t.char, offset: base, start: t.start, end: t.end, glued });
+        }
         if (is(i + 1, "SNUM") && isUnit(i + 2)) {
           pc.timeZone = base;
           applyRelative(pc, unitRelative(at(i + 2), at(i + 1).value), 1);
@@ -664,7 +696,7 @@ function sameFields(a: Fields, b: LocalTime): boolean {
   return a.year === b.year && a.month0 === b.month - 1 && a.day === b.day && a.hour === b.hour && a.minute === b.minute && a.second === b.second;
 }
 
-function parseGnu(input: string, now: TimeSpec, defaultZone: TimeZone): TimeSpec | null {
+function parseGnu(input: string, now: TimeSpec, defaultZone: TimeZone, notes: GnuNotes): TimeSpec | null {
   let p = input.replace(/^[ \t\n\v\f\r]+/, "");
   let zone = defaultZone;
   const prefix = splitTzPrefix(p);
@@ -716,16 +748,22 @@ function parseGnu(input: string, now: TimeSpec, defaultZone: TimeZone): TimeSpec
 
   try {
     const toks = lex(p, localNames);
+    const base = input.length - p.length; // spans index the input, not the stripped text
+    for (const t of toks) {
+      t.start += base;
+      t.end += base;
+    }
     if (toks.some((t) => t.kind === "ERR")) return null;
     // Deliberately stricter than GNU: a string with no date items at all ("+", "()", 'TZ="UTC"') is refused.
     if (toks.length === 0) return null;
-    if (!parseItems(toks, pc)) return null;
+    if (!parseItems(toks, pc, notes)) return null;
   } catch (e) {
     if (e instanceof Abort) return null;
     throw e;
   }
 
   if (pc.timespecSeen) return pc.seconds;
+  notes.onlyRelative = pc.relsSeen && !(pc.timesSeen || pc.datesSeen || pc.daysSeen);
   if (1 < (pc.timesSeen | pc.datesSeen | pc.daysSeen | pc.dstsSeen | (pc.jZonesSeen + pc.localZonesSeen + pc.zonesSeen))) {
     return null;
   }

@@ -3,9 +3,9 @@ import { DateUsageError, runDate } from "../../src/commands/date.ts";
 import { InvalidDateError } from "../../src/time/parse.ts";
 
 const now = new Date("2026-11-26T11:13:45Z");
-async function run(argv: string[], TZ = "UTC0"): Promise<string> {
+async function run(argv: string[], TZ = "UTC0", warnings: string[] = []): Promise<string> {
   let out = "";
-  const code = await runDate(argv, { stdout: (s) => (out += s), now, env: { TZ } });
+  const code = await runDate(argv, { stdout: (s) => (out += s), now, env: { TZ }, warn: (m) => warnings.push(m) });
   expect(code).toBe(0);
   return out;
 }
@@ -29,6 +29,18 @@ describe("runDate", () => {
     expect(await run(["-R", "-d", "1997-01-19 08:17:48 +0"])).toBe("Sun, 19 Jan 1997 08:17:48 +0000\n");
     expect(await run(["--rfc-3339=sec", "-d", "@31536000"])).toBe("1971-01-01 00:00:00+00:00\n");
     expect(await run(["--universal", "+%Z"], "America/New_York")).toBe("UTC\n");
+  });
+  test("phrases GNU refuses are read; GNU's traps print GNU's value and a warning", async () => {
+    const warnings: string[] = [];
+    expect(await run(["-d", "in 2 hours", "+%F %T"], "UTC0", warnings)).toBe("2026-11-26 13:13:45\n");
+    expect(await run(["-d", "yesterday at noon", "+%F %T"], "UTC0", warnings)).toBe("2026-11-25 12:00:00\n");
+    expect(warnings).toEqual([]);
+    expect(await run(["-d", "a day ago", "+%F %T"], "UTC0", warnings)).toBe("2026-11-25 10:13:45\n"); // GNU: 25 hours
+    expect(await run(["-d", "1 hour 30 minutes ago", "+%T"], "UTC0", warnings)).toBe("11:43:45\n");
+    expect(warnings).toEqual([
+      `"a day ago" means 25 hours ago in GNU date ('a' is the military time zone Alpha, UTC+01:00); write "1 day ago"`,
+      `"1 hour 30 minutes ago" means 30 minutes from now in GNU date ('ago' applies only to the item just before it); write "90 minutes ago" or "1 hour ago 30 minutes ago"`,
+    ]);
   });
   test("errors are typed", async () => {
     const io = { stdout: () => {}, now };

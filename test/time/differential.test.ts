@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatTime } from "../../src/time/format.ts";
 import { parseTimeSpec, type TimeSpec } from "../../src/time/parse.ts";
+import { readTime } from "../../src/time/when.ts";
 import { ABSOLUTE_CASES, COREUTILS_CASES, INVALID_CASES, NOW_CASES } from "./cases.ts";
 
 const GNU_DATE = "/usr/bin/date";
@@ -106,6 +107,28 @@ describe.skipIf(!haveGnu)("formatTime agrees with GNU date +FORMAT", () => {
         }
       }
       expect(mismatches).toEqual([]);
+    });
+  }
+});
+
+// readTime (what dsbackup date prints) adds phrases only where GNU refuses:
+// wherever the GNU layer (compared with GNU above) accepts, the value is the same.
+describe("readTime keeps GNU's value for every string the GNU grammar accepts", () => {
+  for (const tz of ZONES) {
+    test(`TZ=${tz}`, () => {
+      const now = { sec: 1_795_562_369, nsec: 5 };
+      let accepted = 0;
+      for (const s of ALL) {
+        let gnu: TimeSpec;
+        try {
+          gnu = parseTimeSpec(s, { now, zone: tz });
+        } catch {
+          continue;
+        }
+        accepted++;
+        expect(readTime(s, { now, zone: tz }).spec).toEqual(gnu);
+      }
+      expect(accepted).toBeGreaterThan(200);
     });
   }
 });
