@@ -10,6 +10,7 @@ import { restoreCommand } from "./commands/restore.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { statusCommand } from "./commands/status.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { version, versionLine } from "./version.ts";
@@ -17,7 +18,7 @@ import { version, versionLine } from "./version.ts";
 const PROGRAM = "dsbackup";
 
 /** Options that take a value; their value is shielded from cac, which would read "-36 hours" as flags. */
-const VALUE_OPTIONS = new Set(["--skip", "--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
+const VALUE_OPTIONS = new Set(["--skip", "--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full", "--max-age", "--metrics-file"]);
 /**
  * Boolean options with a dash in their name: cac does not declare these as
  * boolean to its parser, which would then take the next word as their value.
@@ -141,6 +142,16 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .example("dsbackup --storage /var/zope/storage prune --keep-full 2")
     .action((options: Record<string, unknown>) => {
       result = pruneCommand(restoreOptions(options), ctx);
+    });
+  folderOptions(cli.command("status", "The newest and oldest restorable points, the newest one's age and chain; exit 15 when older than --max-age"))
+    .usage("status (--storage DIR | --backups DIR) [--prefix P] [--max-age DURATION] [--json | --nagios] [--metrics-file FILE]")
+    .option("--max-age <duration>", "Exit 15 when the newest restorable point is older (26h, 1d12h: units y m d h)")
+    .option("--json", "Machine-readable report (see README)")
+    .option("--nagios", "One Nagios plugin line; exit 0 OK, 1 WARNING, 2 CRITICAL")
+    .option("--metrics-file <file>", "Merge this run's metrics into FILE (Prometheus text format)")
+    .example("dsbackup --storage /var/zope/storage status --max-age 26h || alert")
+    .action((options: Record<string, unknown>) => {
+      result = statusCommand(restoreOptions(options), ctx);
     });
   cli
     .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
