@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../src/errors.ts";
 import { applyPolicy, describePolicy, isoWeek, parseCount, parseDuration, pastTime, type RetentionPolicy } from "../../src/retention/policy.ts";
 import { resolveZone, UTC_ZONE } from "../../src/time/zone.ts";
+import { random } from "../fixtures/generator.ts";
 import { oracle, type OraclePolicy } from "./oracle.ts";
 
 const utc = (s: string) => Date.parse(`${s}Z`) / 1000;
@@ -101,17 +102,6 @@ describe("applyPolicy", () => {
 
 // ---------------------------------------------------------------- properties
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** One or several backups a day for a year from `start`, at varied times, some days missed. */
 function simulatedYear(start: string, rand: () => number, perDay: number): { seq: number; timestamp: number }[] {
   const points: { seq: number; timestamp: number }[] = [];
@@ -155,7 +145,7 @@ describe("against an independent implementation of restic's rules", () => {
   for (const start of ["2018-10-01T00:00:00", "2026-01-01T00:00:00"]) {
     for (const zone of ZONES) {
       test(`${zone}, a year from ${start.slice(0, 10)}, 60 policies`, () => {
-        const rand = prng(start.length * 7919 + zone.length * 104729 + zone.charCodeAt(zone.length - 1));
+        const rand = random(start.length * 7919 + zone.length * 104729 + zone.charCodeAt(zone.length - 1));
         const tz = resolveZone(zone);
         let compared = 0;
         for (let i = 0; i < 60; i++) {
