@@ -9,6 +9,7 @@ import { restoreCommand } from "./commands/restore.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { statusCommand } from "./commands/status.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { versionLine } from "./version.ts";
@@ -26,6 +27,7 @@ const HANDLERS: Record<string, Handler> = {
   restore: (p, ctx) => restoreCommand(p.options, ctx),
   verify: (p, ctx) => verifyCommand(p.words, p.options, ctx),
   prune: (p, ctx) => pruneCommand(p.options, ctx),
+  status: (p, ctx) => statusCommand(p.options, ctx),
   snapshot: (p, ctx) => snapshotCommand(p.passthrough, ctx),
   date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env, warn: ctx.warn }),
 };

@@ -175,6 +175,25 @@ export const COMMANDS: CommandSpec[] = [
     examples: [{ command: "dsbackup --storage /var/zope/storage prune --keep-full 2" }],
   },
   {
+    name: "status",
+    summary: "the newest and oldest restorable points, the newest one's age and chain; exit 15 when older than --max-age",
+    usage: ["status (--storage DIR | --backups DIR) [--prefix NAME] [--max-age DURATION] [--json | --nagios] [--metrics-file FILE]"],
+    description: [
+      "What a monitoring system needs: the newest and oldest restorable points (sequence, snapshot time, tid), the newest one's age, the chain it needs and its size, archives that are unindexed or missing, how far the newest backup lags behind the storage (with --storage), and whether the newest point verified last time.",
+      "With --max-age, exit 15 when the newest restorable point is older, so that dsbackup status --max-age 26h || alert works in any monitoring system.",
+    ],
+    options: [
+      ...folderOptions,
+      { name: "max-age", value: "DURATION", description: "exit 15 when the newest restorable point is older than DURATION (restic's units: 26h, 1d12h, 2y5m7d3h)", complete: "none" },
+      { ...json, description: "print the report as one JSON document" },
+      { name: "nagios", description: "print one Nagios plugin line and exit as a plugin does (0 OK, 1 WARNING, 2 CRITICAL)" },
+      { name: "metrics-file", value: "FILE", description: "merge this run's metrics into FILE (Prometheus text format, for node_exporter's textfile collector), replaced atomically", complete: "file" },
+      help,
+    ],
+    positionals: { kind: "none" },
+    examples: [{ command: "dsbackup --storage /var/zope/storage status --max-age 26h || alert" }, { command: "dsbackup status --backups /mnt/backups --nagios" }],
+  },
+  {
     name: "snapshot",
     summary: "run COMMAND with the storage held in snapshot mode",
     usage: [

@@ -46,7 +46,7 @@ export function planPrune(catalog: Catalog, prefix: string, keepFull: number): P
 export class IndexChangedError extends DsError {}
 
 /** Rewrite the index without the dropped lines, then delete the archives. */
-export function applyPrune(catalog: Catalog, plan: PrunePlan, log: (m: string) => void): void {
+export function applyPrune(catalog: Catalog, plan: Pick<PrunePlan, "remove" | "dropEntries" | "referenceEntries">, log: (m: string) => void): void {
   if (plan.dropEntries.length > 0 || plan.referenceEntries.length > 0) {
     let text: string;
     try {
