@@ -15,6 +15,8 @@ export interface CatalogArchive extends ArchiveName {
 export interface Catalog {
   dir: string;
   indexPath: string;
+  /** false when the folder has no tindex (archives copied without it): entries is then empty. */
+  indexExists: boolean;
   entries: IndexEntry[];
   /** Archives on disk (every prefix), by sequence then name. */
   archives: CatalogArchive[];
@@ -58,6 +60,7 @@ export function readCatalog(dirArg: string): Catalog {
   return {
     dir,
     indexPath: join(dir, INDEX_NAME),
+    indexExists: names.includes(INDEX_NAME),
     entries,
     archives,
     unindexed: archives.filter((a) => !seqs.has(a.seq)),

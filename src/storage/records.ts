@@ -3,6 +3,7 @@
 // the path and byte offset, so callers never act on a half-understood record.
 import { createHash } from "node:crypto";
 import { CorruptRecordError } from "../errors.ts";
+import { count } from "../plural.ts";
 
 export const TRANSACTION_MAGIC = 0x47400776;
 export const REVISION_MAGIC = 0xbdb82a71;
@@ -145,13 +146,13 @@ export function encodeTransaction(t: TransactionRecord, withMd5 = true): Uint8Ar
 
 export function decodeTransaction(bytes: Uint8Array, path: string): DecodedTransaction {
   if (bytes.length < TRANSACTION_HEADER) {
-    throw new CorruptRecordError(path, bytes.length, `transaction file truncated (${bytes.length} bytes)`);
+    throw new CorruptRecordError(path, bytes.length, `transaction file truncated (${count(bytes.length, "byte")})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0) !== TRANSACTION_MAGIC) throw new CorruptRecordError(path, 0, "bad transaction magic");
   const length = view.getUint32(4);
   if (length !== bytes.length) {
-    throw new CorruptRecordError(path, 4, `length field says ${length} bytes, file has ${bytes.length}`);
+    throw new CorruptRecordError(path, 4, `length field says ${count(length, "byte")}, file has ${bytes.length}`);
   }
   const userLength = view.getUint16(48);
   const descriptionLength = view.getUint16(50);
@@ -214,13 +215,13 @@ export function encodeRevision(r: RevisionRecord, withMd5 = true): Uint8Array {
 
 export function decodeRevision(bytes: Uint8Array, path: string): DecodedRevision {
   if (bytes.length < REVISION_HEADER) {
-    throw new CorruptRecordError(path, bytes.length, `object revision truncated (${bytes.length} bytes)`);
+    throw new CorruptRecordError(path, bytes.length, `object revision truncated (${count(bytes.length, "byte")})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0) !== REVISION_MAGIC) throw new CorruptRecordError(path, 0, "bad object revision magic");
   const length = view.getUint32(4);
   if (length !== bytes.length) {
-    throw new CorruptRecordError(path, 4, `length field says ${length} bytes, file has ${bytes.length}`);
+    throw new CorruptRecordError(path, 4, `length field says ${count(length, "byte")}, file has ${bytes.length}`);
   }
   const storedMd5 = bytes.subarray(40, 56);
   return {
