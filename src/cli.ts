@@ -8,6 +8,7 @@ import { listCommand } from "./commands/list.ts";
 import { pruneCommand } from "./commands/prune.ts";
 import { restoreCommand } from "./commands/restore.ts";
 import { verifyCommand } from "./commands/verify.ts";
+import { rebuildIndexCommand } from "./commands/rebuild-index.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { InvalidDateError } from "./time/parse.ts";
@@ -142,6 +143,18 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .action((options: Record<string, unknown>) => {
       result = pruneCommand(restoreOptions(options), ctx);
     });
+  cli
+    .command("rebuild-index", "Write a new tindex from the archives of a backups folder that lost it")
+    .usage("rebuild-index (--backups DIR | --storage DIR) [--force]")
+    .option("--storage <dir>", "Storage home: use its backups/ folder")
+    .option("--backups <dir>", "The backups folder holding the archives")
+    .option("--force", "Replace an existing tindex, keeping it as tindex.old-TIMESTAMP")
+    .option("-q, --quiet", "Only warnings and errors on stderr")
+    .example("dsbackup rebuild-index --backups /mnt/tape/backups")
+    .action((options: Record<string, unknown>) => {
+      result = rebuildIndexCommand(restoreOptions(options), ctx);
+    });
+
   cli
     .command("date [...args]", "Print a time like GNU date: [-d STRING] [-u] [-I[FMT]] [-R] [+FORMAT]")
     .allowUnknownOptions()
