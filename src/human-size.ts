@@ -7,7 +7,7 @@ export function humanSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
+  while (value >= 1024 - 0.05 && unit < UNITS.length - 1) {
     value /= 1024;
     unit++;
   }

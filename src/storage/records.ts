@@ -66,10 +66,10 @@ export function dateFromTid(tidHex: string): Date {
   return new Date(Date.UTC(year, month, day, hour, minute, 0) + Math.round(seconds * 1000));
 }
 
-/** A tid as people read it: `YYYY-MM-DD HH:MM:SS GMT`. */
+/** A tid as people read it: `YYYY-MM-DD HH:MM:SS UTC`. */
 export function formatTid(tidHex: string): string {
   if (tidHex === ZERO_TID) return "(none)";
-  return dateFromTid(tidHex).toISOString().slice(0, 19).replace("T", " ") + " GMT";
+  return dateFromTid(tidHex).toISOString().slice(0, 19).replace("T", " ") + " UTC";
 }
 
 /** The next tid after `tidHex` (for strictly increasing ids in the same instant). */
