@@ -4,11 +4,12 @@
 // not recorded anywhere else, so the best known stand-in is that
 // transaction's time, said in a comment on each line. A reference whose own
 // archives are gone gets its tid from the incremental's transaction chain.
-import { existsSync, linkSync, readdirSync, statSync } from "node:fs";
+import { existsSync, linkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BackupRefusedError, StorageError, fileError } from "../errors.ts";
 import { writeFileAtomic } from "../fsutil/atomic.ts";
 import { count } from "../plural.ts";
+import { readBackupsFolder } from "../restore/catalog.ts";
 import { parseArchiveName, type ArchiveName } from "../restore/plan.ts";
 import type { ArchiveProgress } from "../restore/progress.ts";
 import { checkArchive, formatProblem, type ArchiveCheck, type Problem } from "../restore/verify.ts";
@@ -69,14 +70,7 @@ function startTid(check: ArchiveCheck): string | undefined {
 
 export async function rebuildIndex(opts: RebuildOptions): Promise<RebuildReport> {
   const dir = opts.backupsDir;
-  let names: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);
-    names = readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new StorageError(`${dir}: no such backups folder`);
-    throw fileError("read directory", dir, err);
-  }
+  const names = readBackupsFolder(dir);
   const indexPath = join(dir, INDEX_NAME);
   const lock = lockIndex(dir, "rebuild-index");
   try {

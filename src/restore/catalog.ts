@@ -28,16 +28,20 @@ export interface Catalog {
   streamedElsewhere: IndexEntry[];
 }
 
-export function readCatalog(dirArg: string): Catalog {
-  const dir = resolve(dirArg);
-  let names: string[];
+/** The names in a backups folder; a missing folder or a file is StorageError (exit 10). */
+export function readBackupsFolder(dir: string): string[] {
   try {
     if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new StorageError(`${dir}: no such backups folder`);
     throw fileError("read directory", dir, err);
   }
+}
+
+export function readCatalog(dirArg: string): Catalog {
+  const dir = resolve(dirArg);
+  const names = readBackupsFolder(dir);
   const entries = readIndex(dir);
   const archives: CatalogArchive[] = [];
   for (const name of names.sort()) {

@@ -3,18 +3,13 @@
 // restore, list's plans, verify's chain check and prune follow references
 // across prefixes; --prefix only chooses which archives end the chain.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readTree } from "../fixtures/generator.ts";
 import { weeklyDaily, weeklyDailyRedundant, type Evolved } from "../fixtures/evolve.ts";
-import { dsbackup, tempDir } from "../helpers.ts";
+import { copyBackups, dsbackup, tempDir } from "../helpers.ts";
 
 const archivesIn = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".tgz")).sort();
-const copyOf = (backups: string, label: string) => {
-  const dir = join(tempDir(label), "backups");
-  cpSync(backups, dir, { recursive: true });
-  return dir;
-};
 function restoreTo(backups: string, args: string[]) {
   const target = join(tempDir("xp-to"), "r");
   const r = dsbackup(["restore", "--backups", backups, "--to", target, "--json", ...args]);
@@ -85,7 +80,7 @@ describe("weekly fulls, daily incrementals from the day before", () => {
     expect(daily.archives.map((a: { name: string }) => a.name)).toContain("weekly-1.tgz");
 
     // A damaged weekly full breaks the daily points: verify --prefix daily says so.
-    const damaged = copyOf(backups, "xp-damaged");
+    const damaged = copyBackups(backups, "xp-damaged");
     const w1 = join(damaged, "weekly-1.tgz");
     const bytes = readFileSync(w1);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
@@ -95,7 +90,7 @@ describe("weekly fulls, daily incrementals from the day before", () => {
     expect(bad.stdout).toContain("FAILED weekly-1.tgz");
 
     // The weekly full gone (its line kept as a reference, as a prune would): the daily points cannot be restored.
-    const gone = copyOf(backups, "xp-gone");
+    const gone = copyBackups(backups, "xp-gone");
     rmSync(join(gone, "weekly-1.tgz"));
     const index = readFileSync(join(gone, "tindex"), "utf8").replace(/^(1 .*)$/m, "$1  # pruned: kept as the reference of daily-1-to-2.tgz");
     writeFileSync(join(gone, "tindex"), index);
@@ -105,7 +100,7 @@ describe("weekly fulls, daily incrementals from the day before", () => {
   });
 
   test("prune follows references across prefixes: a weekly full the daily points need is kept until daily is pruned", () => {
-    const dir = copyOf(backups, "xp-prune");
+    const dir = copyBackups(backups, "xp-prune");
     const weekly = dsbackup(["prune", "--backups", dir, "--prefix", "weekly", "--keep-full", "1"]);
     expect(weekly.status).toBe(0);
     expect(weekly.stdout).toContain("keeping weekly-1.tgz: restore points 2, 3, 4 of prefix daily still need it (prune --prefix daily first)");
@@ -162,7 +157,7 @@ describe("redundant daily incrementals (36 hours ago) across weekly fulls", () =
     expect(r.status).toBe(0);
     expect(r.plan.archives.map((a: { name: string }) => a.name)).toEqual(["weekly-1.tgz", "daily-1-to-2.tgz", "daily-2-to-4.tgz", "daily-3-to-5.tgz"]);
     expect(readTree(join(r.target, "A"))).toEqual(s.trees[5]!);
-    const dir = copyOf(backups, "xp-36h-prune");
+    const dir = copyBackups(backups, "xp-36h-prune");
     expect(dsbackup(["prune", "--backups", dir, "--prefix", "daily", "--keep-full", "1"]).status).toBe(0);
     // 5-to-7 starts before weekly-6 but ends after it: kept, and line 5 with it.
     expect(archivesIn(dir)).toEqual(["daily-5-to-7.tgz", "daily-6-to-8.tgz", "weekly-1.tgz", "weekly-6.tgz"]);

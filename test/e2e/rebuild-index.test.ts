@@ -1,11 +1,11 @@
 // rebuild-index: a backups folder that lost its tindex gets a new one from
 // the archives (issue 11); list, verify and restore then work on it.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readTree } from "../fixtures/generator.ts";
 import { evolve, weeklyDaily, type Evolved } from "../fixtures/evolve.ts";
-import { dsbackup, tempDir } from "../helpers.ts";
+import { copyBackups, dsbackup, tempDir } from "../helpers.ts";
 
 /** Index lines without comments and without the snapshot-time column: sequence and tid. */
 const seqAndTid = (text: string) =>
@@ -16,11 +16,6 @@ const seqAndTid = (text: string) =>
       const [seq, , tid] = l.replace(/#.*$/, "").trim().split(/\s+/);
       return `${seq} ${tid}`;
     });
-const copyOf = (backups: string, label: string) => {
-  const dir = join(tempDir(label), "backups");
-  cpSync(backups, dir, { recursive: true });
-  return dir;
-};
 
 describe("rebuild-index", () => {
   let s: Evolved;
@@ -29,7 +24,7 @@ describe("rebuild-index", () => {
   }, 60_000);
 
   test("from the archives alone: the same sequences and tids, byte-compatible lines, and restore works again", () => {
-    const dir = copyOf(join(s.home, "backups"), "rebuild");
+    const dir = copyBackups(join(s.home, "backups"), "rebuild");
     const original = readFileSync(join(dir, "tindex"), "utf8");
     rmSync(join(dir, "tindex"));
     const r = dsbackup(["rebuild-index", "--backups", dir]);
@@ -59,7 +54,7 @@ describe("rebuild-index", () => {
   });
 
   test("refuses while a tindex exists (exit 13, nothing changed); --force keeps the old one as tindex.old-TIMESTAMP", () => {
-    const dir = copyOf(join(s.home, "backups"), "rebuild-force");
+    const dir = copyBackups(join(s.home, "backups"), "rebuild-force");
     const original = readFileSync(join(dir, "tindex"), "utf8");
     const refused = dsbackup(["rebuild-index", "--backups", dir]);
     expect(refused.status).toBe(13);
@@ -75,7 +70,7 @@ describe("rebuild-index", () => {
   });
 
   test("a damaged archive is left out and named (exit 1); a pruned reference's line comes from the incremental's chain", () => {
-    const dir = copyOf(join(s.home, "backups"), "rebuild-damaged");
+    const dir = copyBackups(join(s.home, "backups"), "rebuild-damaged");
     rmSync(join(dir, "tindex"));
     writeFileSync(join(dir, "s-1-to-2.tgz"), "not gzip at all");
     const r = dsbackup(["rebuild-index", "--backups", dir]);
@@ -87,7 +82,7 @@ describe("rebuild-index", () => {
     expect(withoutTwo).toMatch(/^2 .*# pruned: kept as the reference of s-2-to-4\.tgz; rebuilt from its transaction chain$/m);
 
     // Only 4-to-6 and 5 left (as after prune --keep-full 1): line 4 is rebuilt as 4-to-6's reference.
-    const pruned = copyOf(join(s.home, "backups"), "rebuild-pruned");
+    const pruned = copyBackups(join(s.home, "backups"), "rebuild-pruned");
     const original = readFileSync(join(pruned, "tindex"), "utf8");
     for (const n of readdirSync(pruned)) if (n !== "s-5.tgz" && n !== "s-4-to-6.tgz") rmSync(join(pruned, n));
     expect(dsbackup(["rebuild-index", "--backups", pruned]).status).toBe(0);
@@ -100,7 +95,7 @@ describe("rebuild-index", () => {
 
   test("across prefixes: weekly and daily archives rebuild one index, and restore --prefix daily works", () => {
     const w = weeklyDaily("flat", "rebuild-xp");
-    const dir = copyOf(join(w.home, "backups"), "rebuild-xp");
+    const dir = copyBackups(join(w.home, "backups"), "rebuild-xp");
     const original = readFileSync(join(dir, "tindex"), "utf8");
     rmSync(join(dir, "tindex"));
     expect(dsbackup(["rebuild-index", "--backups", dir]).status).toBe(0);
