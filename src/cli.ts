@@ -10,6 +10,7 @@ import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { statusCommand } from "./commands/status.ts";
+import { rebuildIndexCommand } from "./commands/rebuild-index.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { versionLine } from "./version.ts";
@@ -28,6 +29,7 @@ const HANDLERS: Record<string, Handler> = {
   verify: (p, ctx) => verifyCommand(p.words, p.options, ctx),
   prune: (p, ctx) => pruneCommand(p.options, ctx),
   status: (p, ctx) => statusCommand(p.options, ctx),
+  "rebuild-index": (p, ctx) => rebuildIndexCommand(p.options, ctx),
   snapshot: (p, ctx) => snapshotCommand(p.passthrough, ctx),
   date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env, warn: ctx.warn }),
 };

@@ -36,7 +36,7 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.notStorage, "not a usable storage: no A/ or backups/, bad config/settings; a journal direct mode will not roll forward"],
   [ExitCode.locked, "storage locked by another process"],
   [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
-  [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],
+  [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index; rebuild-index: a tindex exists (--force)"],
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
   [ExitCode.tooOld, "status --max-age: the newest restorable point is older than DURATION, or there is none"],
   [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],

@@ -1,7 +1,7 @@
 // Shared test helpers: temporary folders, running the compiled binary, and
 // independent archive readers (GNU tar, bsdtar, Python's tarfile).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readTree } from "./fixtures/generator.ts";
@@ -124,6 +124,13 @@ export function listArchive(archive: string): string[] {
   );
   if (r.status !== 0) throw new Error(`tarfile could not list ${archive}: ${r.stderr}`);
   return r.stdout.split("\n").filter(Boolean);
+}
+
+/** A copy of a backups folder under a new temporary folder, to damage or prune without touching the fixture. */
+export function copyBackups(backups: string, label: string): string {
+  const dir = join(tempDir(label), "backups");
+  cpSync(backups, dir, { recursive: true });
+  return dir;
 }
 
 /** Names in a folder, sorted, without dsbackup's ETA statistics and index lock files. */

@@ -18,6 +18,7 @@
 import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readSync, write } from "node:fs";
 import { availableParallelism } from "node:os";
 import { DsError, InterruptedError, fileError } from "../errors.ts";
+import { count } from "../plural.ts";
 import { gzipBlock, libdeflateLevel, WORKER_SOURCE, type CompressReply, type CompressRequest } from "./gzip.ts";
 import { BLOCK, encodeHeaderFast, encodeHeaderGeneral, headerSize, type HeaderFields } from "./ustar.ts";
 
@@ -288,9 +289,9 @@ class TarBuilder {
     } catch (err) {
       throw fileError("read", path, err);
     }
-    if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${size} bytes)`);
+    if (n > left) throw new DsError(`Cannot read ${path}: file grew while being read (expected ${count(size, "byte")})`);
     if (n === 0 && left > 0) {
-      throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${size} bytes, got ${size - left})`);
+      throw new DsError(`Cannot read ${path}: file shrank while being read (expected ${count(size, "byte")}, got ${size - left})`);
     }
     this.pos += n;
     this.tarBytes += n;

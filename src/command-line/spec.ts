@@ -194,6 +194,23 @@ export const COMMANDS: CommandSpec[] = [
     examples: [{ command: "dsbackup --storage /var/zope/storage status --max-age 26h || alert" }, { command: "dsbackup status --backups /mnt/backups --nagios" }],
   },
   {
+    name: "rebuild-index",
+    summary: "write a new tindex from the archives alone (a tape or bucket copy without its index)",
+    usage: ["rebuild-index (--backups DIR | --storage DIR) [--force] [-q]"],
+    description: [
+      "Each line takes the sequence number and reference from the archive's name and the tid from the archive's A/x.serial; the snapshot time is the archive's newest transaction time, said in a # comment on the line. Refuses (exit 13) while a tindex exists, unless --force, which keeps the old one as tindex.old-TIMESTAMP.",
+    ],
+    options: [
+      storageFolder,
+      backups,
+      { name: "force", description: "replace an existing tindex, keeping it as tindex.old-TIMESTAMP (UTC)" },
+      { ...quiet, description: "no progress line and no messages but warnings and errors" },
+      help,
+    ],
+    positionals: { kind: "none" },
+    examples: [{ command: "dsbackup rebuild-index --backups /mnt/tape/backups" }],
+  },
+  {
     name: "snapshot",
     summary: "run COMMAND with the storage held in snapshot mode",
     usage: [

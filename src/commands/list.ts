@@ -4,11 +4,13 @@
 import { humanSize } from "../human-size.ts";
 import { prefixesOf, type Catalog } from "../restore/catalog.ts";
 import { chainTo } from "../restore/plan.ts";
+import { count } from "../plural.ts";
 import { formatTid } from "../storage/records.ts";
 import { archiveJson, entryJson, json, kindLabel, openCatalog, showTime, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface ListOptions extends FolderOptions {
+  /** `--json`: print one JSON document on stdout. */
   json?: boolean;
 }
 
@@ -26,7 +28,8 @@ export function listReport(catalog: Catalog, prefix: string | undefined) {
         prefixes
           .filter((p) => archives.some((a) => a.prefix === p && a.seq === e.seq))
           .map((p) => {
-            const chain = chainTo(archives.filter((a) => a.prefix === p), e.seq);
+            // The chain may use archives of every prefix; p only ends it.
+            const chain = chainTo(catalog.archives, e.seq, p);
             return [p, typeof chain === "string" ? { archives: null, error: chain } : { archives: chain.map((a) => a.name), error: null }];
           }),
       ),
@@ -43,7 +46,8 @@ export async function listCommand(options: ListOptions, ctx: CommandContext): Pr
     ctx.stdout(json(report));
     return 0;
   }
-  const out: string[] = [`Backups in ${report.backups} (index ${report.index}, ${report.entries.length} entries)`];
+  const out: string[] = [`Backups in ${report.backups} (index ${report.index}, ${count(report.entries.length, "entry", "entries")})`];
+  if (!catalog.indexExists) out.push(`No index: ${report.index} is missing; \`dsbackup rebuild-index --backups ${report.backups}\` writes one from the archives`);
   for (const e of report.entries) {
     out.push("");
     out.push(`${e.seq}  ${showTime(e.timestamp, ctx)}  newest transaction ${e.tid} (${formatTid(e.tid)})`);
@@ -51,7 +55,7 @@ export async function listCommand(options: ListOptions, ctx: CommandContext): Pr
       out.push(e.streamedAs ? `    written to standard output as ${e.streamedAs}; put it in this folder to restore from it` : "    no archive");
     }
     for (const a of e.archives) {
-      out.push(`    ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(6)}`);
+      out.push(`    ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(9)} compressed`);
     }
     for (const [prefix, plan] of Object.entries(e.restore)) {
       const label = report.prefixes.length > 1 ? ` (${prefix})` : "";

@@ -4,14 +4,18 @@ import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
 import { lockIndex } from "../index/index-file.ts";
+import { count } from "../plural.ts";
 import { choosePrefix } from "../restore/catalog.ts";
 import { applyPrune, planPrune } from "../restore/prune.ts";
 import { backupsFolder, openCatalog, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface PruneCommandOptions extends FolderOptions {
+  /** `--keep-full N`: keep the N newest full backups (of the prefix; of every prefix if it has none) and every restore point from the oldest of them on. Required. */
   keepFull?: string | number;
+  /** `--dry-run`: only print what would be deleted. */
   dryRun?: boolean;
+  /** `-q, --quiet`: no index-rewrite messages on stderr (the deleted archives are still listed on stdout). */
   quiet?: boolean;
 }
 
@@ -30,16 +34,28 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
     const plan = planPrune(catalog, prefix, keepFull);
     const lines: string[] = [];
     if (!plan.oldestKept) {
-      const fulls = catalog.archives.filter((a) => a.prefix === prefix && a.kind === "full").length;
-      lines.push(`${fulls} full backup${fulls === 1 ? "" : "s"} with prefix ${prefix}, keeping ${keepFull}: nothing to prune`);
+      const own = catalog.archives.filter((a) => a.prefix === prefix && a.kind === "full").length;
+      const fulls = own > 0 ? own : catalog.archives.filter((a) => a.kind === "full").length;
+      lines.push(`${count(fulls, "full backup")} ${own > 0 ? `with prefix ${prefix}` : "(of every prefix)"}, keeping ${keepFull}: nothing to prune`);
     } else {
-      lines.push(`Keeping the ${keepFull} newest full backups (from ${plan.oldestKept.name} on) and every restore point they serve`);
-      const freed = plan.remove.reduce((n, a) => n + a.size, 0);
-      for (const a of plan.remove) lines.push(`${options.dryRun ? "would delete" : "delete"} ${a.name}`);
-      lines.push(`${plan.remove.length} archive${plan.remove.length === 1 ? "" : "s"}, ${humanSize(freed)}; ${plan.dropEntries.length} index line${plan.dropEntries.length === 1 ? "" : "s"}`);
+      lines.push(`Keeping the ${count(keepFull, "newest full backup")} (from ${plan.oldestKept.name} on) and every restore point they serve`);
+      for (const { archive, points } of plan.keptForOthers) {
+        const others = [...new Set(catalog.archives.filter((a) => a.prefix !== prefix && points.includes(a.seq)).map((a) => a.prefix))];
+        lines.push(`keeping ${archive.name}: restore ${points.length === 1 ? "point" : "points"} ${points.join(", ")} of prefix ${others.join(", ")} still ${points.length === 1 ? "needs" : "need"} it (prune --prefix ${others[0]} first)`);
+      }
+      // Each archive is named once: as the plan in a dry run, as it is deleted otherwise.
+      if (options.dryRun) for (const a of plan.remove) lines.push(`would delete ${a.name} (${humanSize(a.size)} compressed)`);
     }
-    ctx.stdout(`${lines.join("\n")}\n`);
-    if (!options.dryRun) applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log);
+    ctx.stdout(lines.length > 0 ? `${lines.join("\n")}\n` : "");
+    if (plan.oldestKept && !options.dryRun) {
+      applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log, (a) => ctx.stdout(`deleted ${a.name} (${humanSize(a.size)} compressed)\n`));
+    }
+    if (plan.oldestKept) {
+      const freed = plan.remove.reduce((n, a) => n + a.size, 0);
+      ctx.stdout(
+        `${options.dryRun ? "Would delete" : "Deleted"} ${count(plan.remove.length, "archive")} (${humanSize(freed)} compressed) and ${count(plan.dropEntries.length, "index line")}\n`,
+      );
+    }
   } finally {
     lock?.release();
   }

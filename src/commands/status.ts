@@ -43,7 +43,7 @@ export async function statusCommand(options: StatusCommandOptions, ctx: CommandC
     unindexed: catalog.unindexed.map((a) => a.name),
     missing: catalog.missing,
     // One place to follow references across prefixes when restore planning does.
-    chainOf: (p, seq) => chainTo(catalog.archives.filter((a) => a.prefix === p), seq),
+    chainOf: (p, seq) => chainTo(catalog.archives, seq, p),
     now,
     zone: resolveZone(ctx.env.TZ),
     storageTid,

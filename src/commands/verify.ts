@@ -1,26 +1,49 @@
 // `dsbackup verify --backups DIR [ARCHIVE...]`: read every archive completely
-// and check its gzip members, tar stream and records, and its transaction
-// chain against the index. Every problem is reported; exit 1 if any.
+// and check its gzip members, tar stream and records, its transaction chain
+// against the index, and that every restore point has a chain of archives
+// (across prefixes). Every problem is reported; exit 1 if any.
 import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { ProblemsFoundError, UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
-import { type Catalog, type CatalogArchive } from "../restore/catalog.ts";
-import { parseArchiveName } from "../restore/plan.ts";
+import type { IndexEntry } from "../index/tindex.ts";
+import { count } from "../plural.ts";
+import { prefixesOf, type Catalog, type CatalogArchive } from "../restore/catalog.ts";
+import { chainTo, parseArchiveName, restorePoints } from "../restore/plan.ts";
+import { progressFor } from "../restore/progress.ts";
 import { checkArchive, crossCheck, formatProblem, type Problem } from "../restore/verify.ts";
 import { archiveJson, json, openCatalog, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface VerifyCommandOptions extends FolderOptions {
+  /** `--json`: print one JSON report on stdout. */
   json?: boolean;
+  /** `-q, --quiet`: no progress line and no "Verifying" messages. */
   quiet?: boolean;
 }
 
-/** The archives named on the command line (names in the folder or paths), or every indexed one. */
-function selectArchives(catalog: Catalog, names: string[], prefix: string | undefined): CatalogArchive[] {
+/** Every restore point (of `prefix`, or of every prefix) and the chain it needs, over archives of every prefix. */
+function restoreChains(catalog: Catalog, prefix: string | undefined) {
+  const prefixes = prefix === undefined ? prefixesOf(catalog) : [prefix];
+  return prefixes.flatMap((p) =>
+    restorePoints(catalog.entries, catalog.archives, p).map((e) => {
+      const chain = chainTo(catalog.archives, e.seq, p);
+      return { seq: e.seq, prefix: p, archives: typeof chain === "string" ? null : chain.map((a) => a.name), error: typeof chain === "string" ? chain : null };
+    }),
+  );
+}
+
+/**
+ * The archives named on the command line (names in the folder or paths); else
+ * every indexed one of the prefix and every archive its restore chains use
+ * (they cross prefixes); else, with no index at all, every archive there is.
+ */
+function selectArchives(catalog: Catalog, names: string[], prefix: string | undefined, chains: ReturnType<typeof restoreChains>): CatalogArchive[] {
   if (names.length === 0) {
+    if (!catalog.indexExists) return catalog.archives.filter((a) => prefix === undefined || a.prefix === prefix);
     const seqs = new Set(catalog.entries.map((e) => e.seq));
-    return catalog.archives.filter((a) => seqs.has(a.seq) && (prefix === undefined || a.prefix === prefix));
+    const used = new Set(chains.flatMap((c) => c.archives ?? []));
+    return catalog.archives.filter((a) => (seqs.has(a.seq) && (prefix === undefined || a.prefix === prefix)) || used.has(a.name));
   }
   return names.map((arg) => {
     const known = catalog.archives.find((a) => a.name === arg || a.path === resolve(arg));
@@ -34,8 +57,13 @@ function selectArchives(catalog: Catalog, names: string[], prefix: string | unde
 
 export async function verifyCommand(names: string[], options: VerifyCommandOptions, ctx: CommandContext): Promise<number> {
   const catalog = openCatalog(options, ctx);
-  const archives = selectArchives(catalog, names, options.prefix);
-  const log = options.quiet || options.json ? () => {} : ctx.log;
+  const chains = names.length === 0 && catalog.indexExists ? restoreChains(catalog, options.prefix) : [];
+  const archives = selectArchives(catalog, names, options.prefix, chains);
+  const progress = progressFor(ctx, Boolean(options.quiet), archives.reduce((n, a) => n + a.size, 0));
+  const log = (m: string) => {
+    progress.clear();
+    if (!options.quiet && !options.json) ctx.log(m);
+  };
   const problems: Problem[] = [];
   // An empty folder (an unmounted disk, a wrong path) must not look healthy.
   if (names.length === 0 && catalog.entries.length === 0 && catalog.archives.length === 0) {
@@ -45,25 +73,57 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
     for (const e of catalog.missing) {
       problems.push({ archive: catalog.indexPath, message: `sequence ${e.seq} is in the index but none of its archives is in ${catalog.dir}` });
     }
-  }
-  const results = [];
-  for (const a of archives) {
-    log(`Verifying ${a.name}`);
-    const check = await checkArchive(a.path, { records: true, signal: ctx.signal });
-    const found = [...check.problems, ...crossCheck(check, a, catalog.entries, { records: true })];
-    problems.push(...found);
-    results.push({ ...archiveJson(a), ok: found.length === 0, entries: check.entries, tarBytes: check.tarBytes, newestTid: check.newestTid ?? null, problems: found });
-    if (!options.json) {
-      ctx.stdout(`${found.length === 0 ? "ok    " : "FAILED"} ${a.name} (${check.entries} entries, ${humanSize(check.tarBytes)} of tar)\n`);
-      for (const p of found) ctx.stdout(`    ${formatProblem(p)}\n`);
+    for (const c of chains) {
+      if (c.error) problems.push({ archive: catalog.indexPath, message: `restore point ${c.seq} (prefix ${c.prefix}) cannot be restored: ${c.error}` });
     }
   }
-  if (options.json) ctx.stdout(json({ backups: catalog.dir, ok: problems.length === 0, archives: results, problems }));
-  else if (names.length === 0) for (const p of problems.filter((p) => p.archive === catalog.indexPath)) ctx.stdout(`${formatProblem(p)}\n`);
+  // Without an index, what the archives themselves say stands in for it: each
+  // one's A/x.serial is the tid of its sequence, so incrementals are still
+  // checked back to their reference archive's newest transaction.
+  const entries: IndexEntry[] = catalog.indexExists ? catalog.entries : [];
+  const results = [];
+  try {
+    for (const a of [...archives].sort((x, y) => x.seq - y.seq)) {
+      log(`Verifying ${a.name}`);
+      progress.nextArchive();
+      const check = await checkArchive(a.path, { records: true, signal: ctx.signal, onProgress: (p) => progress.update(p) });
+      const found = [...check.problems, ...crossCheck(check, a, entries, { records: true })];
+      if (!catalog.indexExists && check.newestTid !== undefined && !entries.some((e) => e.seq === a.seq)) {
+        entries.push({ seq: a.seq, timestamp: 0, tid: check.newestTid, line: 0 });
+      }
+      problems.push(...found);
+      results.push({
+        ...archiveJson(a),
+        ok: found.length === 0,
+        entries: check.entries,
+        tarBytes: check.tarBytes,
+        newestTid: check.newestTid ?? null,
+        problems: found,
+      });
+      if (!options.json) {
+        progress.clear();
+        ctx.stdout(
+          `${found.length === 0 ? "ok    " : "FAILED"} ${a.name} (${count(check.entries, "entry", "entries")}, ${humanSize(check.tarBytes)} of tar, ${humanSize(a.size)} compressed)\n`,
+        );
+        for (const p of found) ctx.stdout(`    ${formatProblem(p)}\n`);
+      }
+    }
+  } finally {
+    progress.clear();
+  }
+  if (!catalog.indexExists) {
+    problems.push({ archive: catalog.indexPath, message: `the index is missing; \`dsbackup rebuild-index --backups ${catalog.dir}\` writes a new one from the archives` });
+  }
+  if (options.json) {
+    ctx.stdout(json({ backups: catalog.dir, ok: problems.length === 0, indexMissing: !catalog.indexExists, archives: results, restorePoints: chains, problems }));
+  } else if (names.length === 0 || !catalog.indexExists) {
+    for (const p of problems.filter((p) => p.archive === catalog.indexPath)) ctx.stdout(`${formatProblem(p)}\n`);
+  }
   if (problems.length > 0) {
     const failed = results.filter((r) => !r.ok).length;
-    throw new ProblemsFoundError(`verify found ${problems.length} problem${problems.length === 1 ? "" : "s"} (${failed} of ${results.length} archives failed)`);
+    const missing = catalog.indexExists ? "" : `${catalog.indexPath} is missing; `;
+    throw new ProblemsFoundError(`${missing}verify found ${count(problems.length, "problem")} (${failed} of ${count(results.length, "archive")} failed)`);
   }
-  log(`${results.length} archive${results.length === 1 ? "" : "s"} verified, no problems`);
+  log(`${count(results.length, "archive")} verified${chains.length > 0 ? `, ${count(chains.length, "restore point")} with a whole chain` : ""}, no problems`);
   return 0;
 }

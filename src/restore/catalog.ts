@@ -15,6 +15,8 @@ export interface CatalogArchive extends ArchiveName {
 export interface Catalog {
   dir: string;
   indexPath: string;
+  /** false when the folder has no tindex (archives copied without it): entries is then empty. */
+  indexExists: boolean;
   entries: IndexEntry[];
   /** Archives on disk (every prefix), by sequence then name. */
   archives: CatalogArchive[];
@@ -26,16 +28,20 @@ export interface Catalog {
   streamedElsewhere: IndexEntry[];
 }
 
-export function readCatalog(dirArg: string): Catalog {
-  const dir = resolve(dirArg);
-  let names: string[];
+/** The names in a backups folder; a missing folder or a file is StorageError (exit 10). */
+export function readBackupsFolder(dir: string): string[] {
   try {
     if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);
-    names = readdirSync(dir);
+    return readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new StorageError(`${dir}: no such backups folder`);
     throw fileError("read directory", dir, err);
   }
+}
+
+export function readCatalog(dirArg: string): Catalog {
+  const dir = resolve(dirArg);
+  const names = readBackupsFolder(dir);
   const entries = readIndex(dir);
   const archives: CatalogArchive[] = [];
   for (const name of names.sort()) {
@@ -58,6 +64,7 @@ export function readCatalog(dirArg: string): Catalog {
   return {
     dir,
     indexPath: join(dir, INDEX_NAME),
+    indexExists: names.includes(INDEX_NAME),
     entries,
     archives,
     unindexed: archives.filter((a) => !seqs.has(a.seq)),

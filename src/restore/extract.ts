@@ -3,13 +3,14 @@
 // decide), check them as they stream by, make the tree durable, and rename
 // the folder into place only when every archive extracted and checked
 // cleanly. A failure leaves no TARGET and no temporary folder.
-import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ContextError, DsError, InterruptedError, UsageError, fileError } from "../errors.ts";
 import { deadOwnTemps, fsyncDirectory, syncFileSystemOf, tempNameFor } from "../fsutil/atomic.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import type { CatalogArchive } from "./catalog.ts";
+import type { PlanProgress } from "./progress.ts";
 import { treeWriterSink } from "./tree-writer.ts";
 import { checkPlan, type ArchiveCheck, type Problem } from "./verify.ts";
 
@@ -37,6 +38,8 @@ export interface RestoreOptions {
   log: (message: string) => void;
   /** Shown even under -q (default: log). */
   warn?: (message: string) => void;
+  /** The progress line, told of each archive and of how far it has been read. */
+  progress?: PlanProgress;
 }
 
 export interface RestoreReport {
@@ -121,7 +124,11 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
     const { checks, problems } = await checkPlan(opts.archives, opts.entries, {
       records: opts.verify,
       signal: opts.signal,
-      onArchive: (archive) => opts.log(`Extracting ${archive.name}`),
+      onArchive: (archive) => {
+        opts.progress?.nextArchive();
+        opts.log(`Extracting ${archive.name}`);
+      },
+      onProgress: opts.progress ? (p) => opts.progress!.update(p) : undefined,
       sinkFor: (archive, refuse) => treeWriterSink(temp, (entry, message) => refuse({ archive: archive.name, entry, message })),
     });
     report.checks.push(...checks);
@@ -133,6 +140,13 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
     }
     for (const name of ["config", ...EMPTY_FOLDERS]) mkdirSync(join(temp, name), { recursive: true });
     rmSync(join(temp, "misc", "snapshot"), { force: true });
+    // The temporary folder was private (0750) while incomplete; the finished
+    // home gets an ordinary folder's mode, as mkdir would give it.
+    try {
+      chmodSync(temp, 0o777 & ~process.umask());
+    } catch (err) {
+      throw fileError("set the mode of", temp, err);
+    }
     if (!syncFileSystemOf(temp)) await fsyncTree(temp);
     try {
       renameSync(temp, target);

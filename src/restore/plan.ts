@@ -58,26 +58,41 @@ function compareArchives(a: ArchiveName, b: ArchiveName): number {
 }
 
 /**
- * The shortest chain of archives (of one prefix) that ends at sequence `target`:
- * the newest full backup at or before it, then incrementals in sequence order,
- * each chosen as the one reaching furthest (but not past `target`) among those
- * that start at or before the last restored sequence. After 8-to-10 this
- * skips 9-to-11 and takes 10-to-12, as the manual says. Furthest-first is
- * optimal: any incremental usable from an earlier state is usable from a later
- * one, so landing later never loses a way forward.
+ * Among archives leading to the same state, the one to prefer: of the chosen
+ * prefix, then by name (so plans are stable). All archives of one run hold the
+ * same state, whatever their prefix.
  */
-export function chainTo(archives: ArchiveName[], target: number): ArchiveName[] | string {
-  const fulls = archives.filter((a) => a.kind === "full" && a.seq <= target).sort(compareArchives);
-  const full = fulls.at(-1);
+function better(a: ArchiveName, b: ArchiveName | undefined, prefer: string | undefined): boolean {
+  if (!b) return true;
+  if (a.seq !== b.seq) return a.seq > b.seq;
+  if ((a.reference ?? 0) !== (b.reference ?? 0)) return (a.reference ?? 0) > (b.reference ?? 0);
+  if ((a.prefix === prefer) !== (b.prefix === prefer)) return a.prefix === prefer;
+  return a.name < b.name;
+}
+
+/**
+ * The shortest chain of archives that ends at sequence `target`, over every
+ * prefix: the index and the reference rule are shared by all prefixes (as in
+ * the original tool), so `daily-1-to-2.tgz` continues from `weekly-1.tgz`.
+ * The chain is the newest full backup at or before the target, then
+ * incrementals in sequence order, each chosen as the one reaching furthest
+ * (but not past `target`) among those that start at or before the last
+ * restored sequence. After 8-to-10 this skips 9-to-11 and takes 10-to-12, as
+ * the manual says. Furthest-first is optimal: any incremental usable from an
+ * earlier state is usable from a later one, so landing later never loses a
+ * way forward (and for the same reason the newest full backup is the best
+ * start). Ties go to archives of `prefer` (the prefix restored).
+ */
+export function chainTo(archives: ArchiveName[], target: number, prefer?: string): ArchiveName[] | string {
+  let full: ArchiveName | undefined;
+  for (const a of archives) if (a.kind === "full" && a.seq <= target && better(a, full, prefer)) full = a;
   if (!full) return `no full backup at or before sequence ${target}`;
   const chain = [full];
   let last = full.seq;
   const incs = archives.filter((a) => a.kind === "inc" && a.seq <= target);
   while (last < target) {
     let best: ArchiveName | undefined;
-    for (const a of incs) {
-      if (a.reference! <= last && a.seq > last && (!best || a.seq > best.seq || (a.seq === best.seq && a.reference! > best.reference!))) best = a;
-    }
+    for (const a of incs) if (a.reference! <= last && a.seq > last && better(a, best, prefer)) best = a;
     if (!best) {
       return `no incremental backup continues from sequence ${last} (after ${chain.map((a) => a.name).join(", ")}) towards ${target}`;
     }
@@ -93,7 +108,28 @@ export function restorePoints(entries: IndexEntry[], archives: ArchiveName[], pr
   return entries.filter((e) => ends.has(e.seq));
 }
 
-/** Choose the restore point and the archives it needs. Throws PlanError with a one-line reason. */
+/** What `describeAt` needs to say which instant was asked and which times can be restored. */
+export interface AtRefusal {
+  atSeconds: number;
+  oldest?: IndexEntry;
+  newest?: IndexEntry;
+}
+
+/** --at found nothing: the instant asked and the restorable range, for the command to phrase. */
+export class AtPlanError extends PlanError {
+  constructor(
+    message: string,
+    readonly refusal: AtRefusal,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Choose the restore point among the archives of `prefix` (they end the
+ * chain) and the archives it needs (of any prefix). Throws PlanError with a
+ * one-line reason.
+ */
 export function planRestore(entries: IndexEntry[], archives: ArchiveName[], prefix: string, point: RestorePoint): RestorePlan {
   const own = archives.filter((a) => a.prefix === prefix);
   if (own.length === 0) throw new PlanError(`no archives with prefix ${JSON.stringify(prefix)}`);
@@ -105,12 +141,18 @@ export function planRestore(entries: IndexEntry[], archives: ArchiveName[], pref
     if (!points.includes(chosen)) throw new PlanError(`no archive with prefix ${JSON.stringify(prefix)} ends at sequence ${point.seq}`);
   } else if ("atSeconds" in point) {
     for (const e of points) if (e.timestamp <= point.atSeconds) chosen = e;
-    if (!chosen) throw new PlanError(`no backup with prefix ${JSON.stringify(prefix)} was taken at or before that time`);
+    if (!chosen) {
+      throw new AtPlanError(`no backup with prefix ${JSON.stringify(prefix)} was taken at or before that time`, {
+        atSeconds: point.atSeconds,
+        oldest: points[0],
+        newest: points.at(-1),
+      });
+    }
   } else {
     chosen = points.at(-1);
     if (!chosen) throw new PlanError(`no archive with prefix ${JSON.stringify(prefix)} belongs to an index entry`);
   }
-  const chain = chainTo(own, chosen.seq);
+  const chain = chainTo(archives, chosen.seq, prefix);
   if (typeof chain === "string") throw new PlanError(`cannot restore sequence ${chosen.seq}: ${chain}`);
   return { prefix, point: chosen, archives: chain };
 }
@@ -118,31 +160,49 @@ export function planRestore(entries: IndexEntry[], archives: ArchiveName[], pref
 /**
  * Pruning: the archives of one prefix to delete so that the `keepFull` newest
  * full backups, and every restore point from the oldest of them on, stay
- * restorable. Only archives ending before the oldest kept full backup (or
- * incrementals ending at it) go, and never one that a kept restore point's
- * chain uses.
+ * restorable. The full backups counted are the prefix's own; a prefix with
+ * none (daily incrementals over weekly fulls) counts those of every prefix.
+ * Only the prefix's archives ending before the oldest kept full backup (or
+ * incrementals ending at it) go, and never one that the chain of a kept
+ * restore point, or of any restore point of another prefix, uses: chains
+ * cross prefixes, and pruning one prefix never breaks another's.
  */
 export function pruneSelection(
   entries: IndexEntry[],
   archives: ArchiveName[],
   prefix: string,
   keepFull: number,
-): { oldestKept?: ArchiveName; remove: ArchiveName[]; keep: ArchiveName[] } {
+): { oldestKept?: ArchiveName; remove: ArchiveName[]; keep: ArchiveName[]; keptForOthers: { archive: ArchiveName; points: number[] }[] } {
   const own = archives.filter((a) => a.prefix === prefix).sort(compareArchives);
   // Only full backups the index knows are restore points; an archive copied in
   // without its index line must never push a restorable one out.
   const indexed = new Set(entries.map((e) => e.seq));
-  const fulls = own.filter((a) => a.kind === "full" && indexed.has(a.seq));
-  if (fulls.length <= keepFull) return { remove: [], keep: own };
+  const indexedFulls = (as: ArchiveName[]) => as.filter((a) => a.kind === "full" && indexed.has(a.seq));
+  let fulls = indexedFulls(own);
+  if (fulls.length === 0) fulls = indexedFulls([...archives].sort(compareArchives));
+  if (fulls.length <= keepFull) return { remove: [], keep: own, keptForOthers: [] };
   const oldestKept = fulls[fulls.length - keepFull]!;
   const needed = new Set<string>();
-  for (const e of restorePoints(entries, own, prefix)) {
-    if (e.seq < oldestKept.seq) continue;
-    const chain = chainTo(own, e.seq);
-    if (typeof chain !== "string") for (const a of chain) needed.add(a.name);
+  /** Archives of this prefix that only other prefixes' older restore points still need, and which points. */
+  const forOthers = new Map<string, number[]>();
+  const others = [...new Set(archives.map((a) => a.prefix))].filter((p) => p !== prefix);
+  const kept = (seq: number) => seq >= oldestKept.seq;
+  for (const p of [prefix, ...others]) {
+    for (const e of restorePoints(entries, archives, p)) {
+      if (p === prefix && !kept(e.seq)) continue;
+      const chain = chainTo(archives, e.seq, p);
+      if (typeof chain === "string") continue;
+      for (const a of chain) {
+        if (!kept(e.seq) && a.prefix === prefix) forOthers.set(a.name, [...(forOthers.get(a.name) ?? []), e.seq]);
+        needed.add(a.name);
+      }
+    }
   }
   // Incrementals ending at the oldest kept full backup itself are redundant with it.
   const older = (a: ArchiveName) => a.seq < oldestKept.seq || (a.seq === oldestKept.seq && a.kind === "inc");
   const remove = own.filter((a) => older(a) && !needed.has(a.name));
-  return { oldestKept, remove, keep: own.filter((a) => !remove.includes(a)) };
+  const keptForOthers = own
+    .filter((a) => older(a) && forOthers.has(a.name))
+    .map((archive) => ({ archive, points: [...new Set(forOthers.get(archive.name))].sort((x, y) => x - y) }));
+  return { oldestKept, remove, keep: own.filter((a) => !remove.includes(a)), keptForOthers };
 }

@@ -6,6 +6,7 @@
 // never an index naming archives that are gone.
 import { readFileSync, unlinkSync } from "node:fs";
 import { DsError, fileError } from "../errors.ts";
+import { count } from "../plural.ts";
 import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
 import { parseIndex, PRUNED_MARK, type IndexEntry } from "../index/tindex.ts";
 import type { Catalog, CatalogArchive } from "./catalog.ts";
@@ -22,6 +23,8 @@ export interface PrunePlan {
   dropEntries: IndexEntry[];
   /** Index entries whose archives go but which a kept incremental starts from: marked, kept. */
   referenceEntries: { entry: IndexEntry; by: string }[];
+  /** Old archives of this prefix kept because restore points of another prefix (their sequences) still need them. */
+  keptForOthers: { archive: CatalogArchive; points: number[] }[];
 }
 
 export function planPrune(catalog: Catalog, prefix: string, keepFull: number): PrunePlan {
@@ -40,13 +43,17 @@ export function planPrune(catalog: Catalog, prefix: string, keepFull: number): P
   const referenceEntries = older
     .filter((e) => startsFrom.has(e.seq) && !e.prunedReference && e.streamedAs === undefined)
     .map((entry) => ({ entry, by: startsFrom.get(entry.seq)! }));
-  return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries, referenceEntries };
+  const keptForOthers = sel.keptForOthers as PrunePlan["keptForOthers"];
+  return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries, referenceEntries, keptForOthers };
 }
 
 export class IndexChangedError extends DsError {}
 
-/** Rewrite the index without the dropped lines, then delete the archives. */
-export function applyPrune(catalog: Catalog, plan: Pick<PrunePlan, "remove" | "dropEntries" | "referenceEntries">, log: (m: string) => void): void {
+/**
+ * Rewrite the index without the dropped lines, then delete the archives;
+ * `onDeleted` hears of each archive once it is gone.
+ */
+export function applyPrune(catalog: Catalog, plan: Pick<PrunePlan, "remove" | "dropEntries" | "referenceEntries">, log: (m: string) => void, onDeleted: (a: CatalogArchive) => void): void {
   if (plan.dropEntries.length > 0 || plan.referenceEntries.length > 0) {
     let text: string;
     try {
@@ -64,7 +71,7 @@ export function applyPrune(catalog: Catalog, plan: Pick<PrunePlan, "remove" | "d
     }
     const kept = lines.filter((_, i) => !drop.has(i + 1));
     writeFileAtomic(catalog.indexPath, kept.join("\n"), 0o640);
-    log(`Removed ${plan.dropEntries.length} line${plan.dropEntries.length === 1 ? "" : "s"} from ${catalog.indexPath}`);
+    log(`Removed ${count(plan.dropEntries.length, "line")} from ${catalog.indexPath}`);
     for (const { entry, by } of plan.referenceEntries) log(`Kept line ${entry.seq} of ${catalog.indexPath}: ${by} starts from it`);
   }
   for (const a of plan.remove) {
@@ -73,7 +80,7 @@ export function applyPrune(catalog: Catalog, plan: Pick<PrunePlan, "remove" | "d
     } catch (err) {
       throw fileError("delete", a.path, err);
     }
-    log(`Deleted ${a.path}`);
+    onDeleted(a);
   }
   if (plan.remove.length > 0) fsyncDirectory(catalog.dir);
 }

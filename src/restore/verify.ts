@@ -20,6 +20,7 @@ import {
 import type { IndexEntry } from "../index/tindex.ts";
 import { describeTypeFlag, entryProblem } from "./entry-rules.ts";
 import type { ArchiveName } from "./plan.ts";
+import type { ArchiveProgress } from "./progress.ts";
 import { TarReader, type TarEntry } from "./tar-reader.ts";
 
 export interface Problem {
@@ -35,6 +36,8 @@ export interface ArchiveCheck {
   path: string;
   problems: Problem[];
   entries: number;
+  /** Entries that are regular files. */
+  files: number;
   /** Bytes of the decompressed tar stream. */
   tarBytes: number;
   /** Newest transaction id in A/x.serial of this archive, if present. */
@@ -61,6 +64,8 @@ export interface CheckOptions {
   records: boolean;
   sink?: TarSink;
   signal?: AbortSignal;
+  /** Called as the archive is read (cumulative for this archive), for a progress line. */
+  onProgress?: (p: ArchiveProgress) => void;
 }
 
 /**
@@ -119,7 +124,7 @@ function checkRecord(name: string, data: Uint8Array, check: ArchiveCheck): strin
  */
 export async function checkArchive(path: string, opts: CheckOptions): Promise<ArchiveCheck> {
   const archive = basename(path);
-  const check: ArchiveCheck = { archive, path, problems: [], entries: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
+  const check: ArchiveCheck = { archive, path, problems: [], entries: 0, files: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
   const problem = (message: string, entry?: string) => check.problems.push({ archive, entry, message });
   const isSerial = (name: string) => recordShape(name.slice(2))?.kind === "value" && /serial$/.test(name);
   const reader = new TarReader({
@@ -127,6 +132,7 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
     onEntry: (e, data) => {
       check.entries++;
       const kind = describeTypeFlag(e.type);
+      if (kind === "file") check.files++;
       const refused = entryProblem(e.name, kind);
       if (refused) return problem(refused, e.name);
       if (!data) return;
@@ -153,6 +159,7 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
       if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
       check.tarBytes += chunk.length;
       reader.push(chunk);
+      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: input.bytesRead });
       if (opts.sink && !reader.failed && !opts.sink.write(chunk)) await opts.sink.drained();
     }
     reader.end();
@@ -258,6 +265,7 @@ export interface PlanCheckOptions {
   /** Where each archive's tar stream also goes (restore: the tree writer), with a report of entries it refused. */
   sinkFor?: (archive: ArchiveName, refuse: (problem: Problem) => void) => TarSink;
   onArchive?: (archive: ArchiveName) => void;
+  onProgress?: (p: ArchiveProgress) => void;
 }
 
 /**
@@ -279,6 +287,7 @@ export async function checkPlan(
     const check = await checkArchive(archive.path, {
       records: opts.records,
       signal: opts.signal,
+      onProgress: opts.onProgress,
       sink: opts.sinkFor?.(archive, (p) => refused.push(p)),
     });
     // The reader reports refused entries itself; anything the sink's parser saw differently is added.

@@ -3,6 +3,7 @@
 // the path and byte offset, so callers never act on a half-understood record.
 import { createHash } from "node:crypto";
 import { CorruptRecordError } from "../errors.ts";
+import { count } from "../plural.ts";
 
 export const TRANSACTION_MAGIC = 0x47400776;
 export const REVISION_MAGIC = 0xbdb82a71;
@@ -65,10 +66,10 @@ export function dateFromTid(tidHex: string): Date {
   return new Date(Date.UTC(year, month, day, hour, minute, 0) + Math.round(seconds * 1000));
 }
 
-/** A tid as people read it: `YYYY-MM-DD HH:MM:SS GMT`. */
+/** A tid as people read it: `YYYY-MM-DD HH:MM:SS UTC`. */
 export function formatTid(tidHex: string): string {
   if (tidHex === ZERO_TID) return "(none)";
-  return dateFromTid(tidHex).toISOString().slice(0, 19).replace("T", " ") + " GMT";
+  return dateFromTid(tidHex).toISOString().slice(0, 19).replace("T", " ") + " UTC";
 }
 
 /** The next tid after `tidHex` (for strictly increasing ids in the same instant). */
@@ -145,13 +146,13 @@ export function encodeTransaction(t: TransactionRecord, withMd5 = true): Uint8Ar
 
 export function decodeTransaction(bytes: Uint8Array, path: string): DecodedTransaction {
   if (bytes.length < TRANSACTION_HEADER) {
-    throw new CorruptRecordError(path, bytes.length, `transaction file truncated (${bytes.length} bytes)`);
+    throw new CorruptRecordError(path, bytes.length, `transaction file truncated (${count(bytes.length, "byte")})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0) !== TRANSACTION_MAGIC) throw new CorruptRecordError(path, 0, "bad transaction magic");
   const length = view.getUint32(4);
   if (length !== bytes.length) {
-    throw new CorruptRecordError(path, 4, `length field says ${length} bytes, file has ${bytes.length}`);
+    throw new CorruptRecordError(path, 4, `length field says ${count(length, "byte")}, file has ${bytes.length}`);
   }
   const userLength = view.getUint16(48);
   const descriptionLength = view.getUint16(50);
@@ -214,13 +215,13 @@ export function encodeRevision(r: RevisionRecord, withMd5 = true): Uint8Array {
 
 export function decodeRevision(bytes: Uint8Array, path: string): DecodedRevision {
   if (bytes.length < REVISION_HEADER) {
-    throw new CorruptRecordError(path, bytes.length, `object revision truncated (${bytes.length} bytes)`);
+    throw new CorruptRecordError(path, bytes.length, `object revision truncated (${count(bytes.length, "byte")})`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0) !== REVISION_MAGIC) throw new CorruptRecordError(path, 0, "bad object revision magic");
   const length = view.getUint32(4);
   if (length !== bytes.length) {
-    throw new CorruptRecordError(path, 4, `length field says ${length} bytes, file has ${bytes.length}`);
+    throw new CorruptRecordError(path, 4, `length field says ${count(length, "byte")}, file has ${bytes.length}`);
   }
   const storedMd5 = bytes.subarray(40, 56);
   return {

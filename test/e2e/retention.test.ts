@@ -109,7 +109,7 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
   test("prune by 7 daily, 5 weekly, 12 monthly, 3 yearly: exactly the oracle's points stay, each restores byte-identical, nothing else remains", () => {
     const dir = join(home, "backups");
     const catalog = readCatalog(dir);
-    const chainOf: ChainOf = (prefix, seq) => chainTo(catalog.archives.filter((a) => a.prefix === prefix), seq);
+    const chainOf: ChainOf = (prefix, seq) => chainTo(catalog.archives, seq, prefix);
     const points = restorablePoints(catalog.entries, catalog.archives, "backup", chainOf);
     const policy = { daily: 7, weekly: 5, monthly: 12, yearly: 3 };
     const now = START + DAYS * DAY;
@@ -121,7 +121,7 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     expect(keep.length).toBeGreaterThanOrEqual(12);
 
     const sel = selectArchives({ entries: catalog.entries, archives: catalog.archives, prefix: "backup", keep, chainOf });
-    applyPrune(catalog, sel, () => {});
+    applyPrune(catalog, sel, () => {}, () => {});
     const left = readdirSync(dir).filter((n) => n.endsWith(".tgz")).sort();
     const needed = new Set(keep.flatMap((seq) => (chainOf("backup", seq) as { name: string }[]).map((a) => a.name)));
     expect(left).toEqual([...needed].sort());

@@ -1,0 +1,148 @@
+// When only the archives survive (a tape or bucket copy without tindex):
+// write a new index from them. Each archive's name gives its sequence and
+// reference; its A/x.serial the newest transaction id; the snapshot time is
+// not recorded anywhere else, so the best known stand-in is that
+// transaction's time, said in a comment on each line. A reference whose own
+// archives are gone gets its tid from the incremental's transaction chain.
+import { existsSync, linkSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { BackupRefusedError, StorageError, fileError } from "../errors.ts";
+import { writeFileAtomic } from "../fsutil/atomic.ts";
+import { count } from "../plural.ts";
+import { readBackupsFolder } from "../restore/catalog.ts";
+import { parseArchiveName, type ArchiveName } from "../restore/plan.ts";
+import type { ArchiveProgress } from "../restore/progress.ts";
+import { checkArchive, formatProblem, type ArchiveCheck, type Problem } from "../restore/verify.ts";
+import { dateFromTid, ZERO_TID } from "../storage/records.ts";
+import { INDEX_NAME, lockIndex } from "./index-file.ts";
+import { formatIndexLine, INDEX_HEADER, PRUNED_MARK } from "./tindex.ts";
+
+/** A tindex exists and --force was not given (exit 13, like the backup refusals about the index). */
+export class IndexExistsError extends BackupRefusedError {}
+
+export interface RebuildOptions {
+  backupsDir: string;
+  /** Replace an existing tindex, keeping it as tindex.old-TIMESTAMP. */
+  force: boolean;
+  now: Date;
+  signal?: AbortSignal;
+  onArchive?: (archive: ArchiveName) => void;
+  onProgress?: (p: ArchiveProgress) => void;
+}
+
+export interface RebuiltLine {
+  seq: number;
+  timestamp: number;
+  tid: string;
+  /** The archive the line was learnt from. */
+  from: string;
+  /** The line of a reference whose archives are gone (tid from `from`'s chain). */
+  referenceOnly: boolean;
+  text: string;
+}
+
+export interface RebuildReport {
+  indexPath: string;
+  /** Where the replaced index was kept (with --force). */
+  oldIndexPath?: string;
+  lines: RebuiltLine[];
+  /** Archives that could not be read, or that disagree with another of their run: left out. */
+  problems: Problem[];
+}
+
+/** "20261120T101500Z": the replaced index's suffix. */
+function stamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+/** The epoch second of a transaction id (0 for an empty storage's zero tid). */
+function tidSeconds(tid: string): number {
+  return tid === ZERO_TID ? 0 : Math.max(0, Math.floor(dateFromTid(tid).getTime() / 1000));
+}
+
+/** The transaction an incremental starts from: the previous tid of its oldest transaction (undefined if unknown). */
+function startTid(check: ArchiveCheck): string | undefined {
+  if (check.newestTid === undefined) return undefined;
+  let tid = check.newestTid;
+  for (let guard = 0; check.transactions.has(tid) && guard <= check.transactions.size; guard++) tid = check.transactions.get(tid)!.previousTid;
+  return tid === check.newestTid ? undefined : tid;
+}
+
+export async function rebuildIndex(opts: RebuildOptions): Promise<RebuildReport> {
+  const dir = opts.backupsDir;
+  const names = readBackupsFolder(dir);
+  const indexPath = join(dir, INDEX_NAME);
+  const lock = lockIndex(dir, "rebuild-index");
+  try {
+    if (existsSync(indexPath) && !opts.force) {
+      throw new IndexExistsError(`${indexPath} exists; rebuild-index --force replaces it (keeping it as ${INDEX_NAME}.old-TIMESTAMP)`);
+    }
+    const archives = names
+      .map(parseArchiveName)
+      .filter((a): a is ArchiveName => a !== undefined && statSync(join(dir, a.name)).isFile())
+      .sort((a, b) => a.seq - b.seq || (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === "full" ? -1 : 1));
+    if (archives.length === 0) throw new StorageError(`no backup archives in ${dir}: nothing to rebuild the index from`);
+
+    const problems: Problem[] = [];
+    const bySeq = new Map<number, { tid: string; from: string }>();
+    const starts: { archive: ArchiveName; tid: string }[] = [];
+    for (const archive of archives) {
+      opts.onArchive?.(archive);
+      // Incrementals are small: decode their records too, for the start of their chain.
+      const check = await checkArchive(join(dir, archive.name), { records: archive.kind === "inc", signal: opts.signal, onProgress: opts.onProgress });
+      if (check.problems.length > 0) {
+        problems.push(...check.problems);
+        continue;
+      }
+      if (check.newestTid === undefined) {
+        problems.push({ archive: archive.name, message: "no A/x.serial: its newest transaction is unknown; left out" });
+        continue;
+      }
+      const known = bySeq.get(archive.seq);
+      if (known && known.tid !== check.newestTid) {
+        problems.push({ archive: archive.name, message: `A/x.serial holds ${check.newestTid}, but ${known.from} of the same run holds ${known.tid}; left out` });
+        continue;
+      }
+      if (!known) bySeq.set(archive.seq, { tid: check.newestTid, from: archive.name });
+      const start = archive.kind === "inc" ? startTid(check) : undefined;
+      if (start !== undefined) starts.push({ archive, tid: start });
+    }
+
+    const lines: RebuiltLine[] = [];
+    for (const [seq, { tid, from }] of bySeq) {
+      const text = formatIndexLine(seq, tidSeconds(tid), tid, `rebuilt: time of the newest transaction in ${from}, not the snapshot time`);
+      lines.push({ seq, timestamp: tidSeconds(tid), tid, from, referenceOnly: false, text });
+    }
+    // References whose archives are gone (pruned): their line lets verify check the incremental's chain.
+    for (const { archive, tid } of starts) {
+      const ref = archive.reference!;
+      if (bySeq.has(ref) || lines.some((l) => l.seq === ref)) continue;
+      const comment = `${PRUNED_MARK}: kept as the reference of ${archive.name}; rebuilt from its transaction chain`;
+      lines.push({ seq: ref, timestamp: tidSeconds(tid), tid, from: archive.name, referenceOnly: true, text: formatIndexLine(ref, tidSeconds(tid), tid, comment) });
+    }
+    lines.sort((a, b) => a.seq - b.seq);
+    if (lines.length === 0) {
+      throw new StorageError(`none of the ${count(archives.length, "archive")} in ${dir} could be read (${problems.map(formatProblem).join("; ")}); no index written`);
+    }
+
+    const header =
+      INDEX_HEADER +
+      `# Rebuilt by dsbackup rebuild-index at ${opts.now.toISOString()} from the archives:\n` +
+      "# snapshot times are each backup's newest transaction time (the real ones were not recorded).\n";
+    let oldIndexPath: string | undefined;
+    if (existsSync(indexPath)) {
+      // A hard link keeps the old index under its new name while tindex itself is replaced atomically.
+      oldIndexPath = `${indexPath}.old-${stamp(opts.now)}`;
+      for (let n = 1; existsSync(oldIndexPath); n++) oldIndexPath = `${indexPath}.old-${stamp(opts.now)}-${n}`;
+      try {
+        linkSync(indexPath, oldIndexPath);
+      } catch (err) {
+        throw fileError("keep the old index as", oldIndexPath, err);
+      }
+    }
+    writeFileAtomic(indexPath, header + lines.map((l) => l.text).join(""), 0o640);
+    return { indexPath, oldIndexPath, lines, problems };
+  } finally {
+    lock.release();
+  }
+}
