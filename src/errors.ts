@@ -17,6 +17,8 @@ export const ExitCode = {
   refused: 13,
   /** Ran out of disk space while writing. */
   noSpace: 14,
+  /** `--output - inc WHEN` with nothing changed: no archive on standard output, no index line. */
+  nothingWritten: 15,
   /** dsbackup snapshot: COMMAND exists but could not be run. */
   commandNotExecutable: 126,
   /** dsbackup snapshot: COMMAND not found. */
@@ -36,6 +38,7 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
   [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
+  [ExitCode.nothingWritten, "--output -: nothing changed since the reference backup; nothing was written to standard output"],
   [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
   [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],
@@ -67,6 +70,11 @@ export class NotSnapshotError extends DsError {
 
 export class BackupRefusedError extends DsError {
   override readonly exitCode = ExitCode.refused;
+}
+
+/** `--output -` had nothing to write: standard output got zero bytes, which is no archive. */
+export class NothingWrittenError extends DsError {
+  override readonly exitCode = ExitCode.nothingWritten;
 }
 
 export class InterruptedError extends DsError {

@@ -40,6 +40,8 @@ export interface ArchiveResult {
   files: number;
   /** Bytes of file content read. */
   inputBytes: number;
+  /** Bytes of the uncompressed tar stream (headers, content, padding, end records). */
+  tarBytes: number;
   /** Bytes of gzip written to outFd. */
   outputBytes: number;
 }
@@ -99,7 +101,7 @@ export async function writeArchive(
     throw first;
   }
   progress();
-  return { entries: entryCount, files: w.files, inputBytes: w.inputBytes, outputBytes: out.outputBytes };
+  return { entries: entryCount, files: w.files, inputBytes: w.inputBytes, tarBytes: w.tarBytes, outputBytes: out.outputBytes };
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {

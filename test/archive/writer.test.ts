@@ -137,6 +137,7 @@ describe("writeArchive output", () => {
     expect(result.inputBytes).toBe(files.reduce((s, e) => s + lstatSync(e.sourcePath).size, 0));
     expect(result.outputBytes).toBe(lstatSync(path).size);
     const { items, tarLength } = readTar(path);
+    expect(result.tarBytes).toBe(tarLength);
     expect(tarLength % RECORD_SIZE).toBe(0);
     expect(items.map((i) => i.name)).toEqual(entries.map((e) => (e.kind === "directory" ? e.name + "/" : e.name)));
     for (let i = 0; i < entries.length; i++) {
