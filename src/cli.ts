@@ -17,7 +17,7 @@ import { version, versionLine } from "./version.ts";
 const PROGRAM = "dsbackup";
 
 /** Options that take a value; their value is shielded from cac, which would read "-36 hours" as flags. */
-const VALUE_OPTIONS = new Set(["--skip", "--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full"]);
+const VALUE_OPTIONS = new Set(["--skip", "--storage", "--output", "--level", "--jobs", "--prefix", "--backups", "--to", "--at", "--seq", "--keep-full", "--wait"]);
 /**
  * Boolean options with a dash in their name: cac does not declare these as
  * boolean to its parser, which would then take the next word as their value.
@@ -82,6 +82,8 @@ async function run(argv: string[], ctx: CommandContext): Promise<number> {
     .option("--level <n>", "gzip level 1-9 (default 6)")
     .option("--jobs <n>", "Compression workers (default: number of cores)")
     .option("-q, --quiet", "Only warnings and errors on stderr")
+    .option("--json", "Print the run's summary as one JSON document on stdout (not with --output -)")
+    .option("--wait <seconds>", "Keep retrying this long while the storage is locked or busy (default 0)")
     .example('dsbackup --storage /var/zope/storage full')
     .example('dsbackup --storage /var/zope/storage prefix mystorage inc "36 hours ago"')
     .action((words: string[], options: Record<string, unknown>) => {
