@@ -19,6 +19,8 @@ export const ExitCode = {
   noSpace: 14,
   /** status --max-age: the newest restorable point is older than allowed, or there is none. */
   tooOld: 15,
+  /** `--output - inc WHEN` with nothing changed: no archive on standard output, no index line. */
+  nothingWritten: 16,
   /** dsbackup snapshot: COMMAND exists but could not be run. */
   commandNotExecutable: 126,
   /** dsbackup snapshot: COMMAND not found. */
@@ -39,6 +41,7 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index; rebuild-index: a tindex exists (--force)"],
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
   [ExitCode.tooOld, "status --max-age: the newest restorable point is older than DURATION, or there is none"],
+  [ExitCode.nothingWritten, "--output -: nothing changed since the reference backup; nothing was written to standard output"],
   [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
   [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],
@@ -70,6 +73,11 @@ export class NotSnapshotError extends DsError {
 
 export class BackupRefusedError extends DsError {
   override readonly exitCode = ExitCode.refused;
+}
+
+/** `--output -` had nothing to write: standard output got zero bytes, which is no archive. */
+export class NothingWrittenError extends DsError {
+  override readonly exitCode = ExitCode.nothingWritten;
 }
 
 export class InterruptedError extends DsError {

@@ -1,6 +1,6 @@
 // One gzip member for one block of tar stream. Used inline (jobs: 1) and by
-// gzip-worker.ts. libdeflate (bundled with Bun) compresses whole buffers
-// much faster than zlib, and compresses better at the same level number: on a
+// gzip-worker.ts, the one copy of the worker's code. libdeflate (bundled with
+// Bun) compresses whole buffers much faster than zlib, and compresses better at the same level number: on a
 // tar stream of a generated storage (158 MB, 88,000 files) gzip -6 gives
 // 25.998 MB, libdeflate 5 26.008 MB (+0.04%) in ~0.85 s of CPU, libdeflate 6
 // 25.797 MB in ~1.3 s. So a gzip level N is mapped to libdeflate level N-1
@@ -34,20 +34,3 @@ export interface CompressRequest {
 export type CompressReply =
   | { id: number; buf: ArrayBuffer; out: ArrayBuffer; outOffset: number; outLength: number }
   | { id: number; buf: ArrayBuffer; error: string };
-
-/**
- * gzip-worker.ts as plain JavaScript, for a Blob-URL worker when the worker
- * entry point is not available (see gzipWorkerUrl in writer.ts). Keep the two
- * in step; the tests run both.
- */
-export const WORKER_SOURCE = `
-self.onmessage = (e) => {
-  const { id, buf, len, level } = e.data;
-  try {
-    const out = Bun.gzipSync(new Uint8Array(buf, 0, len), { level, library: "libdeflate" });
-    self.postMessage({ id, buf, out: out.buffer, outOffset: out.byteOffset, outLength: out.byteLength }, [buf, out.buffer]);
-  } catch (err) {
-    self.postMessage({ id, buf, error: String((err && err.message) || err) }, [buf]);
-  }
-};
-`;

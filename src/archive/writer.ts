@@ -19,7 +19,7 @@ import { closeSync, constants, existsSync, fstatSync, lstatSync, openSync, readS
 import { availableParallelism } from "node:os";
 import { DsError, InterruptedError, fileError } from "../errors.ts";
 import { count } from "../plural.ts";
-import { gzipBlock, libdeflateLevel, WORKER_SOURCE, type CompressReply, type CompressRequest } from "./gzip.ts";
+import { gzipBlock, libdeflateLevel, type CompressReply, type CompressRequest } from "./gzip.ts";
 import { BLOCK, encodeHeaderFast, encodeHeaderGeneral, headerSize, type HeaderFields } from "./ustar.ts";
 
 export type ArchiveEntry =
@@ -41,6 +41,8 @@ export interface ArchiveResult {
   files: number;
   /** Bytes of file content read. */
   inputBytes: number;
+  /** Bytes of the uncompressed tar stream (headers, content, padding, end records). */
+  tarBytes: number;
   /** Bytes of gzip written to outFd. */
   outputBytes: number;
 }
@@ -111,7 +113,7 @@ export async function writeArchive(
     throw first;
   }
   progress();
-  return { entries: entryCount, files: w.files, inputBytes: w.inputBytes, outputBytes: out.outputBytes };
+  return { entries: entryCount, files: w.files, inputBytes: w.inputBytes, tarBytes: w.tarBytes, outputBytes: out.outputBytes };
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
@@ -355,13 +357,18 @@ class Output {
   private fd = -1;
   private onAbort = () => this.fail(new InterruptedError("Interrupted while writing the archive", { cause: this.signal?.reason }));
 
+  /** Where the worker's code is; undefined: compress inline. */
+  private readonly workerUrl: string | undefined;
+
   constructor(
     out: number | ByteSink,
     private level: number,
     private jobs: number,
     private signal: AbortSignal | undefined,
   ) {
-    this.maxInFlight = jobs === 1 ? 2 : jobs * 2;
+    this.workerUrl = jobs > 1 ? gzipWorkerUrl() : undefined;
+    if (this.workerUrl === undefined) this.jobs = 1;
+    this.maxInFlight = this.jobs === 1 ? 2 : this.jobs * 2;
     signal?.addEventListener("abort", this.onAbort, { once: true });
     if (typeof out !== "number") {
       this.byteSink = out;
@@ -502,9 +509,9 @@ class Output {
   }
 
   private startWorkers(): void {
+    const url = this.workerUrl!;
+    if (process.env.DSBACKUP_DEBUG_WORKER) process.stderr.write(`dsbackup: compression worker ${url}\n`);
     for (let i = 0; i < this.jobs; i++) {
-      const url = gzipWorkerUrl();
-      if (i === 0 && process.env.DSBACKUP_DEBUG_WORKER) process.stderr.write(`dsbackup: compression worker ${url}\n`);
       const worker = new Worker(url);
       const slot: WorkerSlot = { worker, pending: new Map(), stopped: false };
       worker.onmessage = (e: MessageEvent<CompressReply>) => {
@@ -548,30 +555,28 @@ class Output {
   }
 }
 
-let blobUrl: string | undefined;
-
 /**
- * Where the compression worker's code is:
+ * Where the compression worker's code is (gzip-worker.ts, the one source):
  * - under `bun run` / `bun test`: gzip-worker.ts next to this module;
  * - in the executable built with `bun build --compile src/cli.ts
- *   src/archive/gzip-worker.ts`: the embedded entry point, which Bun stores
- *   under /$bunfs/root/ relative to the entry points' common folder (src/,
- *   so archive/gzip-worker.js, loaded by its .ts name), while import.meta.url
- *   of every bundled module is the executable's own /$bunfs/root/NAME;
- * - otherwise (the worker was not built in, or DSBACKUP_GZIP_WORKER=blob):
- *   the same code from a Blob URL, so compression still runs in parallel.
+ *   src/archive/gzip-worker.ts` (scripts/build.ts, EXTRA_ENTRY_POINTS): the
+ *   embedded entry point, which Bun stores under /$bunfs/root/ relative to
+ *   the entry points' common folder (src/, so archive/gzip-worker.js, loaded
+ *   by its .ts name), while import.meta.url of every bundled module is the
+ *   executable's own /$bunfs/root/NAME;
+ * - undefined in an executable built without that entry point: the blocks
+ *   are then compressed inline (same bytes, one core; DSBACKUP_DEBUG_WORKER
+ *   says so), rather than from a second copy of the worker's code.
  */
-export function gzipWorkerUrl(): string {
-  if (process.env.DSBACKUP_GZIP_WORKER !== "blob") {
-    const here = new URL("./gzip-worker.ts", import.meta.url);
-    if (!here.href.includes("/$bunfs/")) return here.href;
-    for (const sub of ["archive/", "src/archive/", ""]) {
-      const embedded = `${import.meta.dir}/${sub}gzip-worker`;
-      if (existsSync(`${embedded}.js`) || existsSync(`${embedded}.ts`)) return `${embedded}.ts`;
-    }
+export function gzipWorkerUrl(): string | undefined {
+  const here = new URL("./gzip-worker.ts", import.meta.url);
+  if (!here.href.includes("/$bunfs/")) return here.href;
+  for (const sub of ["archive/", "src/archive/", ""]) {
+    const embedded = `${import.meta.dir}/${sub}gzip-worker`;
+    if (existsSync(`${embedded}.js`) || existsSync(`${embedded}.ts`)) return `${embedded}.ts`;
   }
-  blobUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
-  return blobUrl;
+  if (process.env.DSBACKUP_DEBUG_WORKER) process.stderr.write("dsbackup: no embedded compression worker; compressing inline\n");
+  return undefined;
 }
 
 interface WorkerSlot {

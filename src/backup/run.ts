@@ -3,7 +3,7 @@
 // Nothing reaches a final name unless every step that wrote did so completely.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, StorageError, UsageError, fileError } from "../errors.ts";
+import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, NothingWrittenError, StorageError, UsageError, fileError } from "../errors.ts";
 import { writeArchive, type ArchiveEntry } from "../archive/writer.ts";
 import { formatIndexLine, chooseReference, nextSequence, STREAMED_MARK, type IndexEntry } from "../index/tindex.ts";
 import { appendIndexLine, INDEX_NAME, lockIndex, readIndex } from "../index/index-file.ts";
@@ -11,6 +11,7 @@ import { humanSize } from "../human-size.ts";
 import { createTempFile, type TempFile } from "../fsutil/atomic.ts";
 import { readU64File, type Storage } from "../storage/home.ts";
 import { formatTid, ZERO_TID } from "../storage/records.ts";
+import { formatTime } from "../time/format.ts";
 import { recoverStaleTemps, sequenceAfterLeftovers } from "./stale.ts";
 import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
 import type { BackupStep } from "./plan.ts";
@@ -25,6 +26,8 @@ export interface BackupOptions {
   orFull?: boolean;
   /** Write the (single) archive to this descriptor instead of backups/. */
   outputFd?: number;
+  /** TZ for the times in messages (resolved WHEN, reference backups); UTC when absent. */
+  zone?: string;
   level?: number;
   jobs?: number;
   signal?: AbortSignal;
@@ -36,18 +39,59 @@ export interface BackupOptions {
 
 export interface WrittenArchive {
   kind: "full" | "inc";
+  /** File name, e.g. backup-3-to-5.tgz (also for an archive written to standard output). */
+  name: string;
+  prefix: string;
+  /** Where it was written: its final path, or "standard output (name it NAME)". */
   path: string;
+  /** Written to the output descriptor (--output -), not into backups/. */
+  streamed: boolean;
   reference?: number;
   files: number;
-  bytes: number;
+  /** Archive entries: files and directories. */
+  entries: number;
+  /** Bytes of file content read from the storage. */
+  contentBytes: number;
+  /** Bytes of the uncompressed tar stream. */
+  tarBytes: number;
+  /** Bytes of the .tgz (compressed) written. */
+  compressedBytes: number;
+  /** Seconds spent writing this archive. */
+  seconds: number;
+}
+
+/** What became of one command word (full, or inc WHEN) of the run. */
+export interface StepReport {
+  command: "full" | "inc";
+  prefix: string;
+  /** inc: WHEN as given, and the instant it means (epoch seconds). */
+  when?: string;
+  whenSeconds?: number;
+  /** inc: the reference backup chosen for WHEN, if any. */
+  reference?: { seq: number; timestamp: number };
+  /** inc: why that reference (or none): the rule applied to the index. */
+  referenceReason?: string;
+  outcome: "written" | "empty" | "refused" | "full-instead" | "same-full";
+  /** The archive this step wrote (or shares, for same-full and full-instead). */
+  archive?: string;
+  /** For refused, empty and full-instead: the message said. */
+  message?: string;
 }
 
 export interface BackupReport {
   seq: number;
+  /** Snapshot time (epoch seconds), as written to the index. */
+  timestamp: number;
   tid: string;
+  backupsDir: string;
+  indexPath: string;
+  steps: StepReport[];
   archives: WrittenArchive[];
   /** Steps that could not be done (no reference backup, packed since it...): the run exits non-zero. */
   refusals: string[];
+  /** The index line (without newline) was appended to tindex: the run's archives count. */
+  indexCommitted: boolean;
+  indexLine?: string;
 }
 
 export function backupsDirectory(home: string): string {
@@ -79,13 +123,33 @@ function listNames(dir: string): string[] {
   }
 }
 
-function isoSeconds(epochSeconds: number): string {
+export function isoSeconds(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().replace(".000Z", "Z");
 }
 
+/** An instant as the operator's clock shows it, then in UTC when TZ is another zone. */
+export function showInstant(epochSeconds: number, zone: string | undefined): string {
+  const format = "%Y-%m-%d %H:%M:%S %Z";
+  const date = new Date(epochSeconds * 1000);
+  const local = formatTime(date, format, { zone });
+  const utc = formatTime(date, format, { utc: true });
+  return local === utc ? utc : `${local} = ${utc}`;
+}
+
+/** Why chooseReference picked `reference` (or nothing) for WHEN. */
+function referenceReason(index: IndexEntry[], whenSeconds: number, reference: IndexEntry | undefined, zone: string | undefined): string {
+  const shown = (e: IndexEntry) => `backup ${e.seq}, taken ${showInstant(e.timestamp, zone)}`;
+  if (!reference) {
+    const first = index[0];
+    return first ? `every backup is later: the oldest is ${shown(first)}` : "the index has no backups yet";
+  }
+  const next = index.find((e) => e.timestamp > whenSeconds);
+  return `${shown(reference)}: the newest backup taken at or before then` + (next ? ` (${shown(next)}, is later)` : "");
+}
+
 type Plan =
-  | { kind: "full"; finalName: string; entries: () => Iterable<ArchiveEntry> }
-  | { kind: "inc"; finalName: string; reference: IndexEntry; entries: () => Iterable<ArchiveEntry> };
+  | { kind: "full"; prefix: string; finalName: string; entries: () => Iterable<ArchiveEntry> }
+  | { kind: "inc"; prefix: string; finalName: string; reference: IndexEntry; entries: () => Iterable<ArchiveEntry> };
 
 export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
   const backupsDir = backupsDirectory(opts.storage.home);
@@ -116,54 +180,94 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
   }
   const newestTid = readU64File(storage, "x.serial", false) ?? ZERO_TID;
   const packedTid = readU64File(storage, "x.packed", false) ?? ZERO_TID;
-  const report: BackupReport = { seq, tid: newestTid, archives: [], refusals: [] };
+  const report: BackupReport = {
+    seq,
+    timestamp: opts.timestamp,
+    tid: newestTid,
+    backupsDir,
+    indexPath: join(backupsDir, INDEX_NAME),
+    steps: [],
+    archives: [],
+    refusals: [],
+    indexCommitted: false,
+  };
   log(`This is backup sequence number ${seq}`);
 
   // Decide every archive first, so refusals and name clashes cost nothing.
   const plans: Plan[] = [];
   const fullPlan = (prefix: string): Plan => ({
     kind: "full",
+    prefix,
     finalName: `${prefix}-${seq}.tgz`,
     entries: () => fullBackupEntries(storage, { warn }),
   });
   const hasFull = (prefix: string) => plans.some((p) => p.kind === "full" && p.finalName === `${prefix}-${seq}.tgz`);
   // A step that cannot be done: with --or-full a full backup instead, else a refusal (exit 13).
-  const refuse = (prefix: string, message: string) => {
+  const refuse = (step: StepReport, message: string) => {
+    step.message = message;
     if (!opts.orFull) {
-      report.refusals.push(message);
+      step.outcome = "refused";
+      report.refusals.push(`${message} (add --or-full to take a full backup instead)`);
       return;
     }
     log(`${message}; taking a full backup instead (--or-full)`);
-    if (!hasFull(prefix)) plans.push(fullPlan(prefix));
+    step.outcome = "full-instead";
+    step.archive = `${step.prefix}-${seq}.tgz`;
+    if (!hasFull(step.prefix)) plans.push(fullPlan(step.prefix));
   };
   for (const step of opts.steps) {
     if (step.kind === "full") {
-      if (!hasFull(step.prefix)) plans.push(fullPlan(step.prefix));
+      const same = hasFull(step.prefix);
+      report.steps.push({ command: "full", prefix: step.prefix, outcome: same ? "same-full" : "written", archive: `${step.prefix}-${seq}.tgz` });
+      if (!same) plans.push(fullPlan(step.prefix));
       continue;
     }
     const reference = chooseReference(index, step.whenSeconds);
+    const stepReport: StepReport = {
+      command: "inc",
+      prefix: step.prefix,
+      when: step.when,
+      whenSeconds: step.whenSeconds,
+      reference: reference && { seq: reference.seq, timestamp: reference.timestamp },
+      referenceReason: referenceReason(index, step.whenSeconds, reference, opts.zone),
+      outcome: "written",
+    };
+    report.steps.push(stepReport);
+    const resolved = `inc ${JSON.stringify(step.when)} means ${showInstant(step.whenSeconds, opts.zone)}`;
     if (!reference) {
-      refuse(step.prefix, `No previous backup before ${JSON.stringify(step.when)} in ${join(backupsDir, INDEX_NAME)}; no incremental backup made`);
+      refuse(stepReport, `No previous backup at or before ${JSON.stringify(step.when)} (${showInstant(step.whenSeconds, opts.zone)}) in ${join(backupsDir, INDEX_NAME)}: ${stepReport.referenceReason}; no incremental backup made`);
       continue;
     }
+    log(`${resolved}; reference: ${stepReport.referenceReason}`);
     const L = reference.tid;
     if (newestTid < L) {
       refuse(
-        step.prefix,
+        stepReport,
         `Reference backup ${reference.seq} (transaction ${L}, ${formatTid(L)}) is in the future: the storage's newest transaction is ${newestTid}; a full backup is needed`,
       );
       continue;
     }
     if (packedTid > L) {
-      refuse(step.prefix, `The storage was packed (${formatTid(packedTid)}) since reference backup ${reference.seq}: a full backup is needed`);
+      refuse(stepReport, `The storage was packed (${formatTid(packedTid)}) since reference backup ${reference.seq}: a full backup is needed`);
       continue;
     }
     if (newestTid === L) {
+      stepReport.outcome = "empty";
+      stepReport.message = `nothing changed since backup ${reference.seq}`;
+      if (opts.outputFd !== undefined) {
+        // A pipe to `ssh host 'cat > x.tgz'` would leave an empty file behind a success.
+        throw new NothingWrittenError(
+          `nothing changed since backup ${reference.seq} (transaction ${L}): no archive was written to standard output ` +
+            "and no index line added; whatever received standard output is empty and is no backup",
+        );
+      }
       log(`Ignoring empty incremental backup: nothing changed since backup ${reference.seq}`);
       continue;
     }
+    stepReport.archive = `${step.prefix}-${reference.seq}-to-${seq}.tgz`;
     plans.push({
       kind: "inc",
+      prefix: step.prefix,
       finalName: `${step.prefix}-${reference.seq}-to-${seq}.tgz`,
       reference,
       entries: () => incrementalBackupEntries(storage, newestTid, L),
@@ -197,6 +301,7 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
         fd = temp.fd;
       }
       const line = opts.progress?.start(plan.kind, plan.kind === "full" ? readStats(backupsDir)?.fullFiles : undefined);
+      const started = performance.now();
       let result;
       try {
         result = await writeArchive(plan.entries(), fd, {
@@ -215,13 +320,20 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
         line?.clear();
       }
       temps.at(-1)?.seal();
-      log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)}`);
+      log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)} compressed`);
       report.archives.push({
         kind: plan.kind,
+        name: plan.finalName,
+        prefix: plan.prefix,
         path: shownPath,
+        streamed: opts.outputFd !== undefined,
         reference: plan.kind === "inc" ? plan.reference.seq : undefined,
         files: result.files,
-        bytes: result.outputBytes,
+        entries: result.entries,
+        contentBytes: result.inputBytes,
+        tarBytes: result.tarBytes,
+        compressedBytes: result.outputBytes,
+        seconds: (performance.now() - started) / 1000,
       });
     }
     if (report.archives.length > 0) {
@@ -231,12 +343,14 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       try {
         // A streamed archive is not in this folder: the line says so and gives its name.
         const streamed = opts.outputFd === undefined ? undefined : `${STREAMED_MARK} ${plans[0]!.finalName}`;
-        appendIndexLine(backupsDir, formatIndexLine(seq, opts.timestamp, newestTid, streamed));
+        report.indexLine = formatIndexLine(seq, opts.timestamp, newestTid, streamed).trimEnd();
+        appendIndexLine(backupsDir, `${report.indexLine}\n`);
       } catch (err) {
         if (!indexHasSequence(backupsDir, seq)) throw err;
         deferred = err;
       }
       indexWritten = true;
+      report.indexCommitted = true;
       for (const temp of temps) {
         try {
           temp.commit();
@@ -248,7 +362,7 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       const full = report.archives.find((a) => a.kind === "full");
       if (full) {
         try {
-          writeStats(backupsDir, { fullFiles: full.files, fullBytes: full.bytes });
+          writeStats(backupsDir, { fullFiles: full.files, fullBytes: full.compressedBytes });
         } catch (err) {
           warn(`could not record statistics for the progress ETA: ${(err as Error).message}`);
         }

@@ -101,6 +101,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: "output", value: "-", kind: { type: "choice", choices: ["-"] }, description: "write the single archive to standard output", complete: ["-"] },
       { name: "level", value: "N", kind: { type: "int", min: 1, max: 9 }, description: "gzip compression level", default: "6", complete: ["1", "2", "3", "4", "5", "6", "7", "8", "9"] },
       { name: "jobs", value: "N", kind: { type: "int", min: 1, max: 64 }, description: "compression workers", default: "the number of cores", complete: "none" },
+      { name: "wait", value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "keep retrying this long while the storage is locked or busy (recombining after snapshot mode)", default: "0", complete: "none" },
+      { ...json, description: "print the run's summary as one JSON document on stdout, also for refusals (not with --output -)" },
       quiet,
       help,
     ],

@@ -4,7 +4,7 @@ import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } fro
 import { basename, dirname, join } from "node:path";
 import { hostname } from "node:os";
 import { fileError } from "../errors.ts";
-import { fullFsync, syncFileSystem } from "../snapshot/flock.ts";
+import { fullFsync, syncFileSystem } from "./flock.ts";
 
 /** Prefix of every temporary file dsbackup creates; the rest names its owner. */
 export const TEMP_PREFIX = ".tmp-";

@@ -15,6 +15,9 @@ import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
 import { databasePath, type Format } from "../storage/names.ts";
 import { snapshotMarkerPath } from "./lock.ts";
 
+/** What direct mode writes into misc/snapshot, as the storage writes its client's code there. */
+export const DIRECT_SNAPSHOT_CODE = "dsbackup-direct";
+
 const TRANSACTION_FOLDER = /^working_([0-9A-F]{16})_(temp|done)$/;
 /** Flat database names a transaction may write. */
 const TRANSACTION_FILE = /^(o[0-9A-F]{16}\.([0-9A-F]{16}|c)|t[0-9A-F]{6}\.[0-9A-F]{10}|x\.serial|x\.oid)$/;
@@ -182,7 +185,8 @@ export function rollForward(home: string, format: Format): RollForwardReport {
   }
   for (const name of plan.temp) removeTree(join(journal, name), journal, touched);
   flush(touched);
-  writeFileAtomic(snapshotMarkerPath(home), "", 0o644);
+  // The storage writes the code of whoever holds snapshot mode there; say who did.
+  writeFileAtomic(snapshotMarkerPath(home), DIRECT_SNAPSHOT_CODE, 0o644);
   return { transactions: plan.done.length, files, discarded: plan.temp.length };
 }
 

@@ -4,7 +4,7 @@
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { LockedError, fileError } from "../errors.ts";
-import { tryLockExclusive, unlock } from "./flock.ts";
+import { tryLockExclusive, unlock } from "../fsutil/flock.ts";
 
 export interface HeldLock {
   readonly path: string;

@@ -67,24 +67,40 @@ export interface HoldOptions {
   code?: string;
   /** Checked after entering snapshot mode: on abort, leave again and throw. */
   signal?: AbortSignal;
+  /** Ends the message when the storage is locked or busy: how to retry (e.g. "give --wait SECONDS"). */
+  retryHint?: string;
 }
 
-function busyMessage(failures: string[]): string {
+/**
+ * After leaving snapshot mode the storage merges B/ into A/ for a while, and
+ * refuses enterSnapshot meanwhile with this fault.
+ */
+export function isRecombiningFault(failure: string): boolean {
+  return /already in use by '?recombining\//.test(failure);
+}
+
+function busyMessage(failures: string[], retryHint: string | undefined): string {
+  const state = failures.some(isRecombiningFault)
+    ? "the storage is busy recombining (it merges B/ into A/ for a while after leaving snapshot mode) and refused snapshot mode for now"
+    : "the storage is running and not in snapshot mode, and no method of config/snapshot.conf could force it into snapshot mode";
   return (
-    "the storage is running and not in snapshot mode, and no method of config/snapshot.conf could force it into snapshot mode" +
-    (failures.length > 0 ? `: ${failures.join("; ")}` : " (configure an http line for the storage's DirectoryStorageToolkit)")
+    state +
+    (failures.length > 0 ? `: ${failures.join("; ")}` : " (configure an http line for the storage's DirectoryStorageToolkit)") +
+    (retryHint ? `; ${retryHint}` : "")
   );
 }
 
-function notSnapshotMessage(home: string, directDisabled: boolean): string {
+function notSnapshotMessage(home: string, directDisabled: boolean, failures: string[]): string {
   const marker = snapshotMarkerPath(home);
+  // Each method's reason, as for a locked storage: "fix snapshot.conf" needs to know what failed.
+  const why = failures.length > 0 ? ` (${failures.join("; ")})` : "";
   return directDisabled
     ? `${marker} does not exist and snapshot.conf disables direct access (nodirect), so the storage was not rolled forward: ` +
-        "A/ is not a coherent snapshot. Either the storage is running without a working config/snapshot.conf method, " +
+        `A/ is not a coherent snapshot. Either the storage is running without a working config/snapshot.conf method${why}, ` +
         "or it crashed, or it was stopped with quick_shutdown; fix snapshot.conf, or open and close the storage cleanly, then retry"
     : `${marker} does not exist: A/ is not a coherent snapshot. ` +
         "Either the storage is in use by a process that does not hold its lock, or it crashed or was stopped with quick_shutdown " +
-        "and could not be rolled forward; open and close it cleanly (or fix config/snapshot.conf) first";
+        `and could not be rolled forward${why}; open and close it cleanly (or fix config/snapshot.conf) first`;
 }
 
 /**
@@ -134,8 +150,8 @@ export async function holdSnapshot(home: string, env: SnapshotEnvironment, opts:
   let lock: HeldLock | null = entered?.sublock ?? null;
   try {
     lock ??= tryLockFile(sublockPath(home));
-    if (!lock) throw new LockedError(`${sublockPath(home)} is locked by another process; ${busyMessage(failures)}`);
-    if (!existsSync(marker)) throw new NotSnapshotError(notSnapshotMessage(home, directDisabled));
+    if (!lock) throw new LockedError(`${sublockPath(home)} is locked by another process; ${busyMessage(failures, opts.retryHint)}`);
+    if (!existsSync(marker)) throw new NotSnapshotError(notSnapshotMessage(home, directDisabled, failures));
     if (opts.signal?.aborted) throw opts.signal.reason;
   } catch (err) {
     // Every way out after entering snapshot mode leaves it again. If leaving

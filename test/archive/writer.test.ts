@@ -137,6 +137,7 @@ describe("writeArchive output", () => {
     expect(result.inputBytes).toBe(files.reduce((s, e) => s + lstatSync(e.sourcePath).size, 0));
     expect(result.outputBytes).toBe(lstatSync(path).size);
     const { items, tarLength } = readTar(path);
+    expect(result.tarBytes).toBe(tarLength);
     expect(tarLength % RECORD_SIZE).toBe(0);
     expect(items.map((i) => i.name)).toEqual(entries.map((e) => (e.kind === "directory" ? e.name + "/" : e.name)));
     for (let i = 0; i < entries.length; i++) {
@@ -221,7 +222,7 @@ describe("writeArchive edge cases", () => {
   test("an empty entry list gives a valid empty archive", async () => {
     for (const jobs of [1, 2]) {
       const { path, result } = await archive(`empty-${jobs}.tgz`, [], { jobs });
-      expect(result).toEqual({ entries: 0, files: 0, inputBytes: 0, outputBytes: lstatSync(path).size });
+      expect(result).toEqual({ entries: 0, files: 0, inputBytes: 0, tarBytes: RECORD_SIZE, outputBytes: lstatSync(path).size });
       const tar = zlib.gunzipSync(readFileSync(path));
       expect(tar.length).toBe(RECORD_SIZE);
       expect(tar.every((b) => b === 0)).toBe(true);

@@ -1,7 +1,7 @@
 // tryLockExclusive's answer when errno, read by a second FFI call, may have
 // been overwritten in between: fakes of flock/errno drive the loop.
 import { expect, test } from "bun:test";
-import { tryLockWith } from "../../src/snapshot/flock.ts";
+import { tryLockWith } from "../../src/fsutil/flock.ts";
 import { platformFacts } from "../../src/platform.ts";
 
 const facts = platformFacts();
