@@ -141,8 +141,12 @@ export class S3Location implements Location {
     });
     delete headers.host;
     const res = await fetch(url, { method: req.method, headers, body, signal, redirect: "manual" });
-    if (res.ok || accept.includes(res.status)) return res;
+    if (res.ok) return res;
+    // A 404 is "no such key" to callers that accept it, unless the bucket is what is missing
+    // (HEAD has no body to tell: checkBucket() at the start tells instead).
+    if (accept.includes(res.status) && (res.status !== 404 || req.method === "HEAD" || req.method === "DELETE")) return res;
     const text = req.method === "HEAD" ? "" : await res.text().catch(() => "");
+    if (accept.includes(res.status) && xmlText(text, "Code") !== "NoSuchBucket") return new Response(text, { status: res.status, headers: res.headers });
     const code = xmlText(text, "Code") ?? (res.status === 404 && !req.key ? "NoSuchBucket" : "");
     throw new S3HttpError(res.status, code);
   }
@@ -231,8 +235,8 @@ export class S3Location implements Location {
     const abort = async () => {
       if (state !== "open") return;
       state = "aborted";
-      // Bun's sink has no abort: end it with an error, then abort what the server still holds for this key.
-      try { await Promise.race([sink.end(new Error("aborted")), new Promise((r) => setTimeout(r, 1000))]); } catch { /* expected */ }
+      // Bun's sink has no abort, and end(error) COMPLETES the upload (measured): the sink is
+      // dropped unended (Bun then never completes it), and the server's multipart upload aborted.
       try {
         const leftovers = (await self.listIncompleteWrites()).filter((w) => w.name === name);
         await self.abortIncompleteWrites(leftovers);
