@@ -94,16 +94,19 @@ export async function s3Call<T>(location: string, operation: string, policy: Cal
       }, policy.timeoutMs);
       controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
     });
+    limit.catch(() => {}); // settled by the race, or left behind once the attempt has answered
+    let cause: unknown;
     try {
       return await Promise.race([attempt(controller.signal), limit]);
     } catch (err) {
-      const cause = controller.signal.aborted ? controller.signal.reason : err;
-      if (cause instanceof InterruptedError) throw cause;
-      if (n >= policy.retries || !retryable(cause)) throw describeFailure(location, operation, cause, policy.timeoutMs);
-      await sleep(Math.min(5000, policy.backoffMs * 2 ** n), policy.signal);
+      cause = controller.signal.aborted ? controller.signal.reason : err;
     } finally {
+      // Before any backoff sleep: a timer firing during it would fail the next attempt's wait.
       clearTimeout(timer);
       policy.signal?.removeEventListener("abort", onAbort);
     }
+    if (cause instanceof InterruptedError) throw cause;
+    if (n >= policy.retries || !retryable(cause)) throw describeFailure(location, operation, cause, policy.timeoutMs);
+    await sleep(Math.min(5000, policy.backoffMs * 2 ** n), policy.signal);
   }
 }

@@ -43,7 +43,7 @@ export interface S3Config {
 }
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
-export const DEFAULT_QUEUE_SIZE = 2;
+export const DEFAULT_QUEUE_SIZE = 4;
 
 /** The S3 settings every S3 tool takes from the environment. Secrets stay in the returned object only. */
 export function s3ConfigFromEnv(env: Record<string, string | undefined> = process.env): S3Config {

@@ -49,10 +49,14 @@ stop_one() { # pidfile name
   rm -f "$f"
 }
 
-cmd_stop() {
+stop_daemons() {
   stop_one "$DIR/run/rgw.pid" radosgw
   stop_one "$DIR/run/osd.pid" ceph-osd
   stop_one "$DIR/run/mon.pid" ceph-mon
+}
+
+cmd_stop() {
+  stop_daemons
   rm -rf "$DIR"
 }
 
@@ -62,6 +66,8 @@ cmd_start() {
     command -v $tool >/dev/null || die "$tool not installed (apt-get install -y --no-install-recommends ceph-mon ceph-osd radosgw curl)"
   done
   cmd_stop
+  # A failed start leaves nothing running (the logs stay in $DIR).
+  trap 'st=$?; [ $st -ne 0 ] && stop_daemons' EXIT
   local t0=$SECONDS fsid osd_uuid
   mkdir -p "$DIR"/{run,log,mon/ceph-a,osd/ceph-0,rgw}
   fsid=$(cat /proc/sys/kernel/random/uuid)
@@ -109,6 +115,20 @@ EOF
   rgw_answers || die "radosgw did not answer on port $PORT within 60 s (see $DIR/log)"
   radosgw-admin -c "$CONF" user create --uid=dsbackup --display-name=dsbackup \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null 2>>"$DIR/log/setup.log" || die "radosgw-admin user create failed (see $DIR/log)"
+  # Warm-up: the first write creates the data pools (seconds); do it here, not in a timed test.
+  local sig=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS_KEY:$SECRET_KEY" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -s -f -m 60)
+  curl "${sig[@]}" -o /dev/null -X PUT "http://127.0.0.1:$PORT/warm-up" || die "creating the warm-up bucket failed (see $DIR/log)"
+  echo warm >"$DIR/warm-up"
+  curl "${sig[@]}" -o /dev/null -T "$DIR/warm-up" "http://127.0.0.1:$PORT/warm-up/object" || die "the warm-up write failed (see $DIR/log)"
+  curl "${sig[@]}" -o /dev/null -X DELETE "http://127.0.0.1:$PORT/warm-up/object" || true
+  # ...and the first multipart upload creates more (its first part took over 1.5 s): one of those too.
+  local obj="http://127.0.0.1:$PORT/warm-up/multipart" upload etag
+  upload=$(curl "${sig[@]}" -X POST "$obj?uploads=" | sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+  [ -n "$upload" ] || die "the warm-up multipart upload failed (see $DIR/log)"
+  etag=$(curl "${sig[@]}" -o /dev/null -D - -T "$DIR/warm-up" "$obj?partNumber=1&uploadId=$upload" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: *//p')
+  curl "${sig[@]}" -o /dev/null -X POST --data-binary "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>$etag</ETag></Part></CompleteMultipartUpload>" \
+    "$obj?uploadId=$upload" || die "completing the warm-up multipart upload failed (see $DIR/log)"
+  curl "${sig[@]}" -o /dev/null -X DELETE "$obj" || true
   say "started in $((SECONDS - t0)) s"
   print_env
 }
