@@ -21,6 +21,14 @@ export const ExitCode = {
   tooOld: 15,
   /** `--output - inc WHEN` with nothing changed: no archive on standard output, no index line. */
   nothingWritten: 16,
+  /** The S3 server refused the credentials (wrong key or secret, access denied). */
+  s3Credentials: 17,
+  /** The S3 bucket of the location does not exist. */
+  s3NoBucket: 18,
+  /** The S3 endpoint cannot be reached (connection refused, unknown host). */
+  s3Unreachable: 19,
+  /** An S3 call got no answer within DSBACKUP_S3_TIMEOUT_MS. */
+  s3Timeout: 20,
   /** dsbackup snapshot: COMMAND exists but could not be run. */
   commandNotExecutable: 126,
   /** dsbackup snapshot: COMMAND not found. */
@@ -42,6 +50,10 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
   [ExitCode.tooOld, "status --max-age: the newest restorable point is older than DURATION, or there is none"],
   [ExitCode.nothingWritten, "--output -: nothing changed since the reference backup; nothing was written to standard output"],
+  [ExitCode.s3Credentials, "S3 credentials refused (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)"],
+  [ExitCode.s3NoBucket, "S3 bucket does not exist"],
+  [ExitCode.s3Unreachable, "S3 endpoint unreachable (connection refused, unknown host)"],
+  [ExitCode.s3Timeout, "S3 server did not answer within DSBACKUP_S3_TIMEOUT_MS"],
   [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
   [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],
@@ -78,6 +90,40 @@ export class BackupRefusedError extends DsError {
 /** `--output -` had nothing to write: standard output got zero bytes, which is no archive. */
 export class NothingWrittenError extends DsError {
   override readonly exitCode = ExitCode.nothingWritten;
+}
+
+/** The index was changed by another writer since it was read; nothing of ours was lost, this run did not commit. */
+export class IndexConflictError extends DsError {
+  override readonly exitCode = ExitCode.locked;
+}
+
+/** An object named in a location does not exist there. */
+export class ObjectNotFoundError extends DsError {
+  constructor(
+    readonly location: string,
+    readonly name: string,
+  ) {
+    super(`${location}: ${name} does not exist`);
+  }
+}
+
+/** An S3 call failed (after its retries); the message names the location and the operation. */
+export class S3Error extends DsError {}
+
+export class S3CredentialsError extends S3Error {
+  override readonly exitCode = ExitCode.s3Credentials;
+}
+
+export class S3NoBucketError extends S3Error {
+  override readonly exitCode = ExitCode.s3NoBucket;
+}
+
+export class S3UnreachableError extends S3Error {
+  override readonly exitCode = ExitCode.s3Unreachable;
+}
+
+export class S3TimeoutError extends S3Error {
+  override readonly exitCode = ExitCode.s3Timeout;
 }
 
 export class InterruptedError extends DsError {
