@@ -13,7 +13,20 @@ export interface IndexEntry {
   streamedAs?: string;
   /** prune deleted this backup's archives but kept the line: a kept incremental starts from it. */
   prunedReference?: boolean;
+  /** Size and sha256 of each archive of the run, as written (`# sha256 NAME SIZE HEX`). */
+  digests?: ArchiveDigest[];
 }
+
+/** What was written for one archive: checked after a copy, by verify, and by restore before TARGET appears. */
+export interface ArchiveDigest {
+  name: string;
+  size: number;
+  /** 64 lower-case hex digits. */
+  sha256: string;
+}
+
+/** Comment item recording an archive's size and sha256: `sha256 NAME SIZE HEX`. */
+export const DIGEST_MARK = "sha256";
 
 /** Comment prune puts on a line it keeps only as the reference of a kept incremental. */
 export const PRUNED_MARK = "pruned";
@@ -51,12 +64,27 @@ export function parseIndex(text: string, path: string): IndexEntry[] {
       throw new IndexError(`${where}: sequence number ${seq} is not greater than ${previous.seq} on line ${previous.line}`);
     }
     const entry: IndexEntry = { seq, timestamp: Number(timestampText), tid, line: i + 1 };
-    const streamed = new RegExp(`^${STREAMED_MARK}\\s+(\\S+\\.tgz)$`).exec(comment);
-    if (streamed) entry.streamedAs = streamed[1];
+    // A comment is items separated by "; " (older lines hold one item).
+    for (const item of comment.split(";").map((t) => t.trim())) {
+      const streamed = new RegExp(`^${STREAMED_MARK}\\s+(\\S+\\.tgz(?:\\.age)?)$`).exec(item);
+      if (streamed) entry.streamedAs = streamed[1];
+      const digest = new RegExp(`^${DIGEST_MARK}\\s+(\\S+)\\s+(\\d{1,15})\\s+([0-9a-f]{64})$`).exec(item);
+      if (digest) (entry.digests ??= []).push({ name: digest[1]!, size: Number(digest[2]), sha256: digest[3]! });
+    }
     if (comment.startsWith(`${PRUNED_MARK}:`)) entry.prunedReference = true;
     entries.push(entry);
   }
   return entries;
+}
+
+/** The comment items of a line: `# stdout NAME; sha256 NAME SIZE HEX; ...`. */
+export function indexComment(items: { streamedAs?: string; digests?: ArchiveDigest[]; notes?: string[] }): string | undefined {
+  const parts = [
+    ...(items.streamedAs ? [`${STREAMED_MARK} ${items.streamedAs}`] : []),
+    ...(items.digests ?? []).map((d) => `${DIGEST_MARK} ${d.name} ${d.size} ${d.sha256}`),
+    ...(items.notes ?? []),
+  ];
+  return parts.length > 0 ? parts.join("; ") : undefined;
 }
 
 /** `%-5d %-12d %s`, the original format; a comment may follow (everything after # is one). */
