@@ -17,6 +17,8 @@ export const ExitCode = {
   refused: 13,
   /** Ran out of disk space while writing. */
   noSpace: 14,
+  /** An encrypted archive: no identity or passphrase given opens it. */
+  noKey: 15,
   /** dsbackup snapshot: COMMAND exists but could not be run. */
   commandNotExecutable: 126,
   /** dsbackup snapshot: COMMAND not found. */
@@ -36,6 +38,7 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.notSnapshot, "storage not in snapshot mode, or SNAPSHOT_* environment refused"],
   [ExitCode.refused, "backup refused: no reference backup, packed since reference, bad index"],
   [ExitCode.noSpace, "no space left on device; nothing was committed"],
+  [ExitCode.noKey, "wrong or missing key: no identity or passphrase given opens the encrypted archive"],
   [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
   [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],

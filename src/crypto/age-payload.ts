@@ -1,0 +1,106 @@
+// The age payload as pull-based streams: a chunk is sealed or opened only
+// when the consumer asks for more, so memory stays at one input piece plus
+// one chunk whatever the file's size.
+import { AgeAuthenticationError, AgeTruncatedError } from "./age-errors.ts";
+import { type ByteReader, concatBytes } from "./byte-source.ts";
+import { CHUNK, SEALED_CHUNK, TAG, openChunk, sealChunk } from "./stream-cipher.ts";
+
+/** Encrypt everything `input` yields as STREAM chunks under the 32-byte payload `key`. */
+export function sealPayload(key: Uint8Array, input: ByteReader): ReadableStream<Uint8Array> {
+  let pending = new Uint8Array(0);
+  let counter = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const piece = await input.read();
+          if (piece === null) {
+            controller.enqueue(sealChunk(key, counter, true, pending));
+            controller.close();
+            return;
+          }
+          pending = concatBytes(pending, piece);
+          // Seal only chunks known not to be last: at least one byte must follow.
+          const full = Math.floor((pending.length - 1) / CHUNK);
+          if (full === 0) continue;
+          const out = new Uint8Array(full * SEALED_CHUNK);
+          for (let i = 0; i < full; i++) {
+            sealChunk(key, counter++, false, pending.subarray(i * CHUNK, (i + 1) * CHUNK), out.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK));
+          }
+          // Copy the tail: the source may reuse the buffer it lent us.
+          pending = pending.slice(full * CHUNK);
+          controller.enqueue(out);
+          return;
+        }
+      },
+      cancel: (reason) => input.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+export interface OpenPayloadOptions {
+  label?: string;
+  /** Total size the whole file must have (from an index), checked when the input ends. */
+  expectedSize?: number;
+}
+
+/** Decrypt STREAM chunks under `key`; errors name the chunk and tell alteration from truncation where the bytes can. */
+export function openPayload(key: Uint8Array, input: ByteReader, options: OpenPayloadOptions = {}): ReadableStream<Uint8Array> {
+  const { label, expectedSize } = options;
+  let pending = new Uint8Array(0);
+  let counter = 0;
+  const finish = (): Uint8Array => {
+    if (expectedSize !== undefined && input.consumed < expectedSize) {
+      throw new AgeTruncatedError(label, `it ends at byte ${input.consumed} of ${expectedSize}`);
+    }
+    const n = pending.length;
+    if (n < TAG || (n === TAG && counter > 0)) {
+      throw new AgeTruncatedError(label, counter === 0 && n === 0 ? "the payload is missing" : `it ends ${n} bytes into chunk ${counter}, too short to be a final chunk`);
+    }
+    const plain = openChunk(key, counter, true, pending);
+    if (plain) {
+      if (expectedSize !== undefined && input.consumed > expectedSize) {
+        throw new AgeAuthenticationError(label, counter, `it is ${input.consumed} bytes, longer than the recorded ${expectedSize}`);
+      }
+      return plain;
+    }
+    if (n === SEALED_CHUNK && openChunk(key, counter, false, pending)) {
+      throw new AgeTruncatedError(label, `it ends after chunk ${counter}, at a chunk boundary, without its final chunk`);
+    }
+    throw new AgeAuthenticationError(label, counter, `chunk ${counter}, the last, does not authenticate: the archive was altered or cut short`);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          const piece = await input.read();
+          if (piece === null) {
+            controller.enqueue(finish());
+            controller.close();
+            return;
+          }
+          pending = concatBytes(pending, piece);
+          const full = Math.floor((pending.length - 1) / SEALED_CHUNK);
+          if (full === 0) continue;
+          const out = new Uint8Array(full * CHUNK);
+          for (let i = 0; i < full; i++) {
+            const sealed = pending.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK);
+            if (!openChunk(key, counter, false, sealed, out.subarray(i * CHUNK, (i + 1) * CHUNK))) {
+              const detail = openChunk(key, counter, true, sealed)
+                ? `chunk ${counter} is marked final but data follows it`
+                : `chunk ${counter} does not authenticate: the archive was altered`;
+              throw new AgeAuthenticationError(label, counter, detail);
+            }
+            counter++;
+          }
+          pending = pending.slice(full * SEALED_CHUNK);
+          controller.enqueue(out);
+          return;
+        }
+      },
+      cancel: (reason) => input.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+}
