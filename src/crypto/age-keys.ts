@@ -16,12 +16,20 @@ export interface DecryptionKeys {
   passphrases: string[];
 }
 
-/** The meaningful lines of a key file: trimmed, without blank lines and `#` comments, with their numbers. */
-function keyLines(text: string): { line: string; no: number }[] {
-  return text
-    .split("\n")
-    .map((raw, i) => ({ line: raw.replace(/\r$/, "").trim(), no: i + 1 }))
-    .filter(({ line }) => line !== "" && !line.startsWith("#"));
+/**
+ * The meaningful lines of a key file with their numbers: as age reads them,
+ * without blank lines and lines starting with `#`, a trailing CR dropped.
+ * age trims nothing else, so neither do we: a file we take, age takes.
+ */
+function keyLines(text: string, path: string): { line: string; no: number }[] {
+  const out: { line: string; no: number }[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/\r$/, "");
+    if (line === "" || line.startsWith("#")) return;
+    if (line !== line.trim()) throw new UsageError(`${path}:${i + 1}: leading or trailing white space (age would refuse the line too)`);
+    out.push({ line, no: i + 1 });
+  });
+  return out;
 }
 
 /** Why `s` is no X25519 recipient, or null when it is one. */
@@ -40,7 +48,7 @@ export function recipientProblem(s: string): string | null {
 /** The recipients in a recipients file (`age -R`): one per line, `#` comments and blank lines allowed. */
 export function parseRecipientsFile(text: string, path: string): string[] {
   const out: string[] = [];
-  for (const { line, no } of keyLines(text)) {
+  for (const { line, no } of keyLines(text, path)) {
     const problem = recipientProblem(line);
     if (problem) throw new UsageError(`${path}:${no}: ${problem}`);
     out.push(line);
@@ -52,7 +60,7 @@ export function parseRecipientsFile(text: string, path: string): string[] {
 /** The X25519 identities in an `age-keygen` file (AGE-SECRET-KEY-1..., `#` comments). */
 export function parseIdentityFile(text: string, path: string): string[] {
   const out: string[] = [];
-  for (const { line, no } of keyLines(text)) {
+  for (const { line, no } of keyLines(text, path)) {
     if (!line.startsWith("AGE-SECRET-KEY-1")) {
       throw new UsageError(`${path}:${no}: not an age X25519 identity (AGE-SECRET-KEY-1...); plugin, post-quantum and SSH keys are not supported`);
     }

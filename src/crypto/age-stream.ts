@@ -49,7 +49,7 @@ export async function readHeader(reader: ByteReader, label?: string): Promise<Ui
     if (piece === null) {
       if (buf.length === 0) throw new AgeHeaderError(label, "the file is empty");
       parseAgeHeader(buf, label); // throws on a bad header
-      throw new AgeHeaderError(label, `the file ends inside its header (${buf.length} bytes)`);
+      throw new AgeTruncatedError(label, `it ends inside its header, after ${buf.length} bytes`);
     }
     buf = concatBytes(buf, piece);
     const header = parseAgeHeader(buf, label);

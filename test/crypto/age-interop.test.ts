@@ -82,6 +82,16 @@ describe.skipIf(!ageCli)("our files decrypt with age -d -i", () => {
     expect(Buffer.compare(run("age", ["-d", "-i", bob.path, path]).stdout, Buffer.from(pattern(1000)))).toBe(0);
   });
 
+  test("recipients files we refuse, age -R refuses too; CRLF both take", async () => {
+    const cases: [string, boolean][] = [[`  ${alice.recipient}\n`, false], [`${alice.recipient}\n  # c\n`, false], [`${alice.recipient} x\n`, false], [`# c\r\n${alice.recipient}\r\n`, true]];
+    for (const [text, ok] of cases) {
+      const rfile = join(dir, "case.txt");
+      writeFileSync(rfile, text);
+      expect(run("age", ["-e", "-R", rfile], "x").status === 0).toBe(ok);
+      expect(await loadEncryptionKey({ recipientsFiles: [rfile] }).then(() => true, () => false)).toBe(ok);
+    }
+  });
+
   test("passphrase, age's default work factor 18: age -d asks for it and decrypts", async () => {
     const pfile = join(dir, "pass.txt");
     writeFileSync(pfile, "correct horse battery staple\nsecond line ignored\n");
