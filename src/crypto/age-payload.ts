@@ -2,12 +2,13 @@
 // when the consumer asks for more, so memory stays at one input piece plus
 // one chunk whatever the file's size.
 import { AgeAuthenticationError, AgeTruncatedError } from "./age-errors.ts";
-import { type ByteReader, concatBytes } from "./byte-source.ts";
+import type { ByteReader } from "./byte-source.ts";
+import { Rechunker } from "./rechunk.ts";
 import { CHUNK, SEALED_CHUNK, TAG, openChunk, sealChunk } from "./stream-cipher.ts";
 
 /** Encrypt everything `input` yields as STREAM chunks under the 32-byte payload `key`. */
 export function sealPayload(key: Uint8Array, input: ByteReader): ReadableStream<Uint8Array> {
-  let pending = new Uint8Array(0);
+  const chunks = new Rechunker(CHUNK);
   let counter = 0;
   return new ReadableStream<Uint8Array>(
     {
@@ -15,20 +16,18 @@ export function sealPayload(key: Uint8Array, input: ByteReader): ReadableStream<
         for (;;) {
           const piece = await input.read();
           if (piece === null) {
-            controller.enqueue(sealChunk(key, counter, true, pending));
+            controller.enqueue(sealChunk(key, counter, true, chunks.rest()));
             controller.close();
             return;
           }
-          pending = concatBytes(pending, piece);
-          // Seal only chunks known not to be last: at least one byte must follow.
-          const full = Math.floor((pending.length - 1) / CHUNK);
-          if (full === 0) continue;
-          const out = new Uint8Array(full * SEALED_CHUNK);
-          for (let i = 0; i < full; i++) {
-            sealChunk(key, counter++, false, pending.subarray(i * CHUNK, (i + 1) * CHUNK), out.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK));
-          }
-          // Copy the tail: the source may reuse the buffer it lent us.
-          pending = pending.slice(full * CHUNK);
+          const n = chunks.ready(piece.length);
+          const out = new Uint8Array(n * SEALED_CHUNK);
+          let at = 0;
+          chunks.push(piece, (chunk) => {
+            sealChunk(key, counter++, false, chunk, out.subarray(at, at + SEALED_CHUNK));
+            at += SEALED_CHUNK;
+          });
+          if (n === 0) continue;
           controller.enqueue(out);
           return;
         }
@@ -48,9 +47,10 @@ export interface OpenPayloadOptions {
 /** Decrypt STREAM chunks under `key`; errors name the chunk and tell alteration from truncation where the bytes can. */
 export function openPayload(key: Uint8Array, input: ByteReader, options: OpenPayloadOptions = {}): ReadableStream<Uint8Array> {
   const { label, expectedSize } = options;
-  let pending = new Uint8Array(0);
+  const chunks = new Rechunker(SEALED_CHUNK);
   let counter = 0;
   const finish = (): Uint8Array => {
+    const pending = chunks.rest();
     if (expectedSize !== undefined && input.consumed < expectedSize) {
       throw new AgeTruncatedError(label, `it ends at byte ${input.consumed} of ${expectedSize}`);
     }
@@ -80,21 +80,20 @@ export function openPayload(key: Uint8Array, input: ByteReader, options: OpenPay
             controller.close();
             return;
           }
-          pending = concatBytes(pending, piece);
-          const full = Math.floor((pending.length - 1) / SEALED_CHUNK);
-          if (full === 0) continue;
-          const out = new Uint8Array(full * CHUNK);
-          for (let i = 0; i < full; i++) {
-            const sealed = pending.subarray(i * SEALED_CHUNK, (i + 1) * SEALED_CHUNK);
-            if (!openChunk(key, counter, false, sealed, out.subarray(i * CHUNK, (i + 1) * CHUNK))) {
+          const n = chunks.ready(piece.length);
+          const out = new Uint8Array(n * CHUNK);
+          let at = 0;
+          chunks.push(piece, (sealed) => {
+            if (!openChunk(key, counter, false, sealed, out.subarray(at, at + CHUNK))) {
               const detail = openChunk(key, counter, true, sealed)
                 ? `chunk ${counter} is marked final but data follows it`
                 : `chunk ${counter} does not authenticate: the archive was altered`;
               throw new AgeAuthenticationError(label, counter, detail);
             }
             counter++;
-          }
-          pending = pending.slice(full * SEALED_CHUNK);
+            at += CHUNK;
+          });
+          if (n === 0) continue;
           controller.enqueue(out);
           return;
         }

@@ -80,7 +80,7 @@ describe("payload bytes equal the age CLI's", () => {
     writeBytes(join(dir, "f.age"), new Uint8Array(Buffer.concat([vector.subarray(0, header.size), nonce, sealed])));
     expect(ageDecryptPassphrase(join(dir, "f.age"), join(dir, "out"), "vector passphrase")).toBe(0);
     expect(Buffer.from(readBytes(join(dir, "out"))).toString()).toBe("hello, age\n");
-  });
+  }, 60_000);
 });
 
 const GOLDEN = {
