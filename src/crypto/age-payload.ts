@@ -6,26 +6,35 @@ import type { ByteReader } from "./byte-source.ts";
 import { Rechunker } from "./rechunk.ts";
 import { CHUNK, SEALED_CHUNK, TAG, openChunk, sealChunk } from "./stream-cipher.ts";
 
-/** Encrypt everything `input` yields as STREAM chunks under the 32-byte payload `key`. */
-export function sealPayload(key: Uint8Array, input: ByteReader): ReadableStream<Uint8Array> {
-  const chunks = new Rechunker(CHUNK);
-  let counter = 0;
+/**
+ * A pull-based stream that cuts `input` into chunks of `inSize`, maps each
+ * chunk but the last with `each` into `outSize` bytes of one output piece
+ * per input piece, and maps the held-back last chunk with `last`.
+ */
+function chunkStream(
+  input: ByteReader,
+  inSize: number,
+  outSize: number,
+  each: (chunk: Uint8Array, out: Uint8Array) => void,
+  last: (rest: Uint8Array) => Uint8Array,
+): ReadableStream<Uint8Array> {
+  const chunks = new Rechunker(inSize);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         for (;;) {
           const piece = await input.read();
           if (piece === null) {
-            controller.enqueue(sealChunk(key, counter, true, chunks.rest()));
+            controller.enqueue(last(chunks.rest()));
             controller.close();
             return;
           }
           const n = chunks.ready(piece.length);
-          const out = new Uint8Array(n * SEALED_CHUNK);
+          const out = new Uint8Array(n * outSize);
           let at = 0;
           chunks.push(piece, (chunk) => {
-            sealChunk(key, counter++, false, chunk, out.subarray(at, at + SEALED_CHUNK));
-            at += SEALED_CHUNK;
+            each(chunk, out.subarray(at, at + outSize));
+            at += outSize;
           });
           if (n === 0) continue;
           controller.enqueue(out);
@@ -38,6 +47,18 @@ export function sealPayload(key: Uint8Array, input: ByteReader): ReadableStream<
   );
 }
 
+/** Encrypt everything `input` yields as STREAM chunks under the 32-byte payload `key`. */
+export function sealPayload(key: Uint8Array, input: ByteReader): ReadableStream<Uint8Array> {
+  let counter = 0;
+  return chunkStream(
+    input,
+    CHUNK,
+    SEALED_CHUNK,
+    (chunk, out) => void sealChunk(key, counter++, false, chunk, out),
+    (rest) => sealChunk(key, counter, true, rest),
+  );
+}
+
 export interface OpenPayloadOptions {
   label?: string;
   /** Total size the whole file must have (from an index), checked when the input ends. */
@@ -47,10 +68,8 @@ export interface OpenPayloadOptions {
 /** Decrypt STREAM chunks under `key`; errors name the chunk and tell alteration from truncation where the bytes can. */
 export function openPayload(key: Uint8Array, input: ByteReader, options: OpenPayloadOptions = {}): ReadableStream<Uint8Array> {
   const { label, expectedSize } = options;
-  const chunks = new Rechunker(SEALED_CHUNK);
   let counter = 0;
-  const finish = (): Uint8Array => {
-    const pending = chunks.rest();
+  const finish = (pending: Uint8Array): Uint8Array => {
     if (expectedSize !== undefined && input.consumed < expectedSize) {
       throw new AgeTruncatedError(label, `it ends at byte ${input.consumed} of ${expectedSize}`);
     }
@@ -70,36 +89,14 @@ export function openPayload(key: Uint8Array, input: ByteReader, options: OpenPay
     }
     throw new AgeAuthenticationError(label, counter, `chunk ${counter}, the last, does not authenticate: the archive was altered or cut short`);
   };
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        for (;;) {
-          const piece = await input.read();
-          if (piece === null) {
-            controller.enqueue(finish());
-            controller.close();
-            return;
-          }
-          const n = chunks.ready(piece.length);
-          const out = new Uint8Array(n * CHUNK);
-          let at = 0;
-          chunks.push(piece, (sealed) => {
-            if (!openChunk(key, counter, false, sealed, out.subarray(at, at + CHUNK))) {
-              const detail = openChunk(key, counter, true, sealed)
-                ? `chunk ${counter} is marked final but data follows it`
-                : `chunk ${counter} does not authenticate: the archive was altered`;
-              throw new AgeAuthenticationError(label, counter, detail);
-            }
-            counter++;
-            at += CHUNK;
-          });
-          if (n === 0) continue;
-          controller.enqueue(out);
-          return;
-        }
-      },
-      cancel: (reason) => input.cancel(reason),
-    },
-    { highWaterMark: 0 },
-  );
+  const open = (sealed: Uint8Array, out: Uint8Array): void => {
+    if (!openChunk(key, counter, false, sealed, out)) {
+      const detail = openChunk(key, counter, true, sealed)
+        ? `chunk ${counter} is marked final but data follows it`
+        : `chunk ${counter} does not authenticate: the archive was altered`;
+      throw new AgeAuthenticationError(label, counter, detail);
+    }
+    counter++;
+  };
+  return chunkStream(input, SEALED_CHUNK, CHUNK, open, finish);
 }
