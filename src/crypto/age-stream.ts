@@ -103,3 +103,17 @@ async function readExactly(reader: ByteReader, n: number, label?: string): Promi
   reader.unread(buf.subarray(n));
   return buf.slice(0, n);
 }
+
+/**
+ * Open only the header of `input` with `keys` (then stop reading): lets a
+ * restore refuse a wrong or missing key for every archive of its chain
+ * before it creates anything at TARGET.
+ */
+export async function checkAgeKey(keys: DecryptionKeys, input: ByteSource, label?: string): Promise<void> {
+  const reader = new ByteReader(input);
+  try {
+    await openFileKey(await readHeader(reader, label), keys, label);
+  } finally {
+    await reader.cancel();
+  }
+}

@@ -13,6 +13,6 @@ export {
   parsePassphraseFile,
   parseRecipientsFile,
 } from "./age-keys.ts";
-export { type DecryptOptions, decryptStream, encryptStream } from "./age-stream.ts";
+export { type DecryptOptions, checkAgeKey, decryptStream, encryptStream } from "./age-stream.ts";
 export { type ByteSource } from "./byte-source.ts";
 export { plainSize, sealedSize } from "./stream-cipher.ts";

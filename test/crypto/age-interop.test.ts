@@ -10,6 +10,7 @@ import {
   AgeTruncatedError,
   type DecryptionKeys,
   type EncryptionKey,
+  checkAgeKey,
   decryptStream,
   encryptStream,
   loadDecryptionKeys,
@@ -157,6 +158,12 @@ describe.skipIf(!ageCli)("wrong and missing keys", () => {
     expect(err.message).toBe("backup-7.tgz.age: no identity matched (encrypted to 1 X25519 recipient; tried 1 identity)");
     expect((err as AgeNoIdentityError).exitCode).toBe(ExitCode.noKey);
     expect(err.message).not.toContain("AGE-SECRET-KEY");
+  });
+
+  test("checkAgeKey reads only the header: a wrong key fails, the right one passes", async () => {
+    const bobKeys = await loadDecryptionKeys({ identityFiles: [bob.path] });
+    expect(await failure(checkAgeKey(bobKeys, streamOf(file), "b.age"))).toBeInstanceOf(AgeNoIdentityError);
+    await checkAgeKey(aliceKeys, streamOf(file.subarray(0, 300)), "b.age"); // a cut payload is not its business
   });
 
   test("no key at all", async () => {
