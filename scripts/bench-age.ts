@@ -1,7 +1,12 @@
 // Benchmark: our age encryption (src/crypto) against the age CLI on the same
 // data, X25519 and passphrase, encrypt and decrypt.
 //
-//   bun scripts/bench-age.ts [--mib 300] [--reps 3]
+//   bun scripts/bench-age.ts [--mib 300] [--reps 3] [--files 90000]
+//
+// With --files, also a full backup of a generated storage (as `npm run
+// bench`) written to standard output, plain against piped through our
+// encryption (in a second process: an upper bound on what the integrated
+// backup, encrypting on its main thread, can reach) and through `age -e`.
 //
 // Each run is a child process (ours: this script with --child), timed
 // wall-clock, with peak RSS from GNU time (or the child's rusage). Outputs
@@ -12,6 +17,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { createStorage } from "../test/fixtures/generator.ts";
 import { decryptStream, encryptStream, loadDecryptionKeys, loadEncryptionKey } from "../src/crypto/index.ts";
 
 const { values, positionals } = parseArgs({
@@ -19,6 +25,7 @@ const { values, positionals } = parseArgs({
   options: {
     mib: { type: "string", default: "300" },
     reps: { type: "string", default: "3" },
+    files: { type: "string", default: "0" },
     child: { type: "string" },
     identity: { type: "string" },
     recipient: { type: "string" },
@@ -83,6 +90,21 @@ const cases: Case[] = [
   { label: "age -d (passphrase)", ...viaTty(`age -d -o ${f("age-p.out")} ${f("ours-p.age")}`, `${passphrase}\n`), check: f("age-p.out") },
 ];
 
+const files = Number(values.files);
+if (files > 0) {
+  const binary = join(import.meta.dir, "../dist/dsbackup");
+  const home = f("storage");
+  createStorage(home, { format: "bushy", transactions: Math.max(1, Math.round(files / 21)), objectsPerTransaction: 10, pickleBytes: [400, 3200], seed: 1 });
+  const full = `${binary} --storage ${home} -q full --output -`;
+  const encrypt = [...self, "--child", "encrypt", "--recipient", recipient, "/dev/stdin"].join(" ");
+  spawnSync("sh", ["-c", `tar cf - -C ${home} . > /dev/null`]);
+  cases.push(
+    { label: "full backup > file", cmd: ["sh", "-c", `${full} > ${f("full.tgz")}`] },
+    { label: "full backup | dsbackup encrypt", cmd: ["sh", "-c", `${full} | ${encrypt} ${f("full.tgz.age")}`] },
+    { label: "full backup | age -e -r", cmd: ["sh", "-c", `${full} | age -e -r ${recipient} -o ${f("full-cli.tgz.age")}`] },
+  );
+}
+
 interface Sample {
   wall: number;
   rss: number;
@@ -110,7 +132,12 @@ for (const c of cases) {
   const ss = samples.get(c.label)!;
   const m = median(ss.map((s) => s.wall));
   console.log(
-    `${c.label.padEnd(30)} ${m.toFixed(2).padStart(9)} ${Math.min(...ss.map((s) => s.wall)).toFixed(2).padStart(7)} ${(mib / m).toFixed(0).padStart(7)} ${(Math.max(...ss.map((s) => s.rss)) / 2 ** 20).toFixed(1).padStart(13)}`,
+    `${c.label.padEnd(30)} ${m.toFixed(2).padStart(9)} ${Math.min(...ss.map((s) => s.wall)).toFixed(2).padStart(7)} ${(c.label.startsWith("full backup") ? "-" : (mib / m).toFixed(0)).padStart(7)} ${(Math.max(...ss.map((s) => s.rss)) / 2 ** 20).toFixed(1).padStart(13)}`,
   );
+}
+if (files > 0) {
+  const plainFull = median(samples.get("full backup > file")!.map((s) => s.wall));
+  const enc = median(samples.get("full backup | dsbackup encrypt")!.map((s) => s.wall));
+  console.log(`\nfull backup of ${files} files: ${statSync(f("full.tgz")).size} bytes compressed; encrypted run ${(enc / plainFull).toFixed(2)} x the plain one (median)`);
 }
 console.log(`\nsizes: ours X25519 ${statSync(f("ours-x.age")).size}, age ${statSync(f("age-x.age")).size} bytes (headers differ only in random values)`);
