@@ -112,6 +112,9 @@ export async function loadEncryptionKey(options: EncryptionOptions): Promise<Enc
   for (const path of options.recipientsFiles ?? []) recipients.push(...parseRecipientsFile(await readKeyFile(path), path));
   if (options.passphraseFile !== undefined) {
     if (recipients.length > 0) throw new UsageError("a passphrase cannot be combined with recipients (age allows only one or the other)");
+    const w = options.workFactor;
+    // typage, which decrypts ours, refuses work factors above 20.
+    if (w !== undefined && !(Number.isInteger(w) && w >= 10 && w <= 20)) throw new UsageError(`scrypt work factor ${w}: must be a whole number from 10 to 20`);
     const passphrase = parsePassphraseFile(await readKeyFile(options.passphraseFile), options.passphraseFile);
     return { kind: "passphrase", passphrase, workFactor: options.workFactor };
   }

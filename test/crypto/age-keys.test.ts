@@ -84,6 +84,8 @@ describe("loading keys", () => {
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toBe("a passphrase cannot be combined with recipients (age allows only one or the other)");
     expect(await loadEncryptionKey({ passphraseFile: join(dir, "p") })).toEqual({ kind: "passphrase", passphrase: "secret", workFactor: undefined });
+    const w = await loadEncryptionKey({ passphraseFile: join(dir, "p"), workFactor: 21 }).catch((e) => e);
+    expect(w.message).toBe("scrypt work factor 21: must be a whole number from 10 to 20");
   });
 
   test("a bad --recipient names only its start; a missing file is a FileError", async () => {
