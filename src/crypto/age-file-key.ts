@@ -63,6 +63,10 @@ export function describeRecipients(header: AgeHeader): string {
   return parts.length > 0 ? parts.join(", ") : "no recipients";
 }
 
+// File keys already opened, per key set and exact header: checkAgeKey and
+// the decryption after it (or verify, then restore) pay for scrypt once.
+const opened = new WeakMap<DecryptionKeys, Map<string, Uint8Array>>();
+
 /** The file key of the file whose header is `headerBytes` (exactly the header), with the first identity or passphrase that opens it. */
 export async function openFileKey(headerBytes: Uint8Array, keys: DecryptionKeys, label?: string): Promise<Uint8Array> {
   const header = parseAgeHeader(headerBytes, label);
@@ -71,11 +75,18 @@ export async function openFileKey(headerBytes: Uint8Array, keys: DecryptionKeys,
   if (keys.identities.length === 0 && keys.passphrases.length === 0) {
     throw new AgeNoIdentityError(label, `encrypted to ${to}, and no identity or passphrase was given`);
   }
+  const memo = opened.get(keys) ?? new Map<string, Uint8Array>();
+  opened.set(keys, memo);
+  const id = Buffer.from(headerBytes).toString("latin1");
+  const known = memo.get(id);
+  if (known) return known;
   const decrypter = new Decrypter();
   for (const i of keys.identities) decrypter.addIdentity(i);
   for (const p of keys.passphrases) decrypter.addPassphrase(p);
   try {
-    return await decrypter.decryptHeader(headerBytes);
+    const fileKey = await decrypter.decryptHeader(headerBytes);
+    memo.set(id, fileKey);
+    return fileKey;
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (msg.includes("no identity matched")) {

@@ -179,6 +179,14 @@ describe.skipIf(!ageCli)("wrong and missing keys", () => {
     expect(err.message).toBe("a.age: no identity matched (encrypted to a passphrase (scrypt); tried a passphrase)");
     expect(await failure(decryptWith(aliceKeys, pfile))).toBeInstanceOf(AgeNoIdentityError);
     expect(Buffer.from(await decryptWith({ identities: [], passphrases: ["right"] }, pfile)).equals(Buffer.from(pattern(100)))).toBe(true);
+    // At the default work factor, checking the key then decrypting runs scrypt once (about a second, not two).
+    const slow = await encryptTo({ kind: "passphrase", passphrase: "right" }, pattern(100));
+    const keys = { identities: [], passphrases: ["right"] };
+    const t0 = performance.now();
+    await checkAgeKey(keys, streamOf(slow));
+    const once = performance.now() - t0;
+    await decryptWith(keys, slow);
+    expect(performance.now() - t0).toBeLessThan(once * 1.5);
   }, 60_000);
 });
 
