@@ -75,3 +75,20 @@ export function plainSize(sealed: number): number | null {
   if (rest > 0 && rest <= TAG) return null;
   return sealed - (full + (rest > 0 ? 1 : 0)) * TAG;
 }
+
+/**
+ * Seal consecutive chunks of `plain` starting at chunk `first`: for sealing
+ * in parallel (a worker per range), since a chunk's nonce depends only on its
+ * number. `plain` is whole chunks, except for the range holding the end
+ * (`last`), whose final chunk may be short or (for an empty file) empty.
+ */
+export function sealChunks(key: Uint8Array, first: number, plain: Uint8Array, last: boolean): Uint8Array {
+  const n = Math.max(1, Math.ceil(plain.length / CHUNK));
+  if (!last && plain.length % CHUNK !== 0) throw new RangeError("only the final range may end in a partial chunk");
+  const out = new Uint8Array(plain.length + n * TAG);
+  for (let i = 0; i < n; i++) {
+    const chunk = plain.subarray(i * CHUNK, (i + 1) * CHUNK);
+    sealChunk(key, first + i, last && i === n - 1, chunk, out.subarray(i * SEALED_CHUNK, i * SEALED_CHUNK + chunk.length + TAG));
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { Decrypter } from "age-encryption";
 import { parseAgeHeader } from "../../src/crypto/age-header.ts";
 import { sealPayload } from "../../src/crypto/age-payload.ts";
 import { ByteReader } from "../../src/crypto/byte-source.ts";
-import { CHUNK, PAYLOAD_NONCE, SEALED_CHUNK, TAG, chunkNonce, openChunk, payloadKey, plainSize, sealChunk, sealedSize } from "../../src/crypto/stream-cipher.ts";
+import { CHUNK, PAYLOAD_NONCE, SEALED_CHUNK, TAG, chunkNonce, openChunk, payloadKey, plainSize, sealChunk, sealChunks, sealedSize } from "../../src/crypto/stream-cipher.ts";
 import { VECTORS, ageCli, ageDecryptPassphrase, collect, pattern, readBytes, streamOf, writeBytes } from "./age-cli.ts";
 import { tempDir } from "../helpers.ts";
 
@@ -59,6 +59,16 @@ describe("payload bytes equal the age CLI's", () => {
     const ours = await collect(sealPayload(payloadKey(fileKey, nonce), new ByteReader(streamOf(pattern(70000), 4096))));
     expect(ours.length).toBe(sealedSize(70000));
     expect(hex(ours) === hex(file.subarray(header.size + PAYLOAD_NONCE))).toBe(true);
+  });
+
+  test("sealChunks over ranges gives the same bytes as the stream (parallel sealing)", async () => {
+    const key = new Uint8Array(32).fill(9);
+    const data = pattern(3 * CHUNK + 10);
+    const whole = await collect(sealPayload(key, new ByteReader(streamOf(data))));
+    const parts = Buffer.concat([sealChunks(key, 0, data.subarray(0, 2 * CHUNK), false), sealChunks(key, 2, data.subarray(2 * CHUNK), true)]);
+    expect(Buffer.compare(parts, Buffer.from(whole))).toBe(0);
+    expect(hex(sealChunks(key, 0, new Uint8Array(0), true))).toBe(hex(sealChunk(key, 0, true, new Uint8Array(0))));
+    expect(() => sealChunks(key, 0, data.subarray(0, 5), false)).toThrow(RangeError);
   });
 
   // Fixed file key and nonce: the bytes are pinned here, and age accepts them
