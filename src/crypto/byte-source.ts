@@ -1,6 +1,6 @@
 // One reader over a web ReadableStream or any async iterable of bytes, with
 // room to push back what was read ahead (the payload after the age header).
-export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+export type ByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 export class ByteReader {
   private readonly it: AsyncIterator<Uint8Array>;
@@ -9,7 +9,8 @@ export class ByteReader {
   consumed = 0;
 
   constructor(source: ByteSource) {
-    this.it = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const s = source as Partial<AsyncIterable<Uint8Array> & Iterable<Uint8Array>>;
+    this.it = s[Symbol.asyncIterator] ? s[Symbol.asyncIterator]() : (async function* () { yield* s as Iterable<Uint8Array>; })();
   }
 
   /** The next piece (never empty), or null at the end. */
