@@ -29,6 +29,8 @@ export const ExitCode = {
   s3Unreachable: 19,
   /** An S3 call got no answer within DSBACKUP_S3_TIMEOUT_MS. */
   s3Timeout: 20,
+  /** An encrypted archive: no identity or passphrase given opens it. */
+  noKey: 21,
   /** dsbackup snapshot: COMMAND exists but could not be run. */
   commandNotExecutable: 126,
   /** dsbackup snapshot: COMMAND not found. */
@@ -54,6 +56,7 @@ export const exitCodeDescriptions: [number, string][] = [
   [ExitCode.s3NoBucket, "S3 bucket does not exist"],
   [ExitCode.s3Unreachable, "S3 endpoint unreachable (connection refused, unknown host)"],
   [ExitCode.s3Timeout, "S3 server did not answer within DSBACKUP_S3_TIMEOUT_MS"],
+  [ExitCode.noKey, "wrong or missing key: no identity or passphrase given opens the encrypted archive"],
   [ExitCode.commandNotExecutable, "snapshot: COMMAND could not be run (permission denied)"],
   [ExitCode.commandNotFound, "snapshot: COMMAND not found"],
   [ExitCode.interrupted, "interrupted; nothing was committed"],
