@@ -9,6 +9,8 @@ import { restoreCommand } from "./commands/restore.ts";
 import { verifyCommand } from "./commands/verify.ts";
 import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
+import { manCommand } from "./commands/man.ts";
+import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { versionLine } from "./version.ts";
@@ -28,6 +30,9 @@ const HANDLERS: Record<string, Handler> = {
   prune: (p, ctx) => pruneCommand(p.options, ctx),
   snapshot: (p, ctx) => snapshotCommand(p.passthrough, ctx),
   date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env }),
+  man: (_p, ctx) => manCommand(ctx),
+  completion: (p, ctx) => completionCommand(p.words, ctx),
+  __complete: (p, ctx) => completeCommand(p.words, p.options, ctx),
 };
 
 export async function run(argv: string[], ctx: CommandContext): Promise<number> {
