@@ -97,11 +97,29 @@ function synopsis(usage: string): string[] {
   return [".SY dsbackup", syntax(usage), ".YS"];
 }
 
+/** Longest example line; longer ones are continued with a backslash (80 columns less the indents). */
+const EXAMPLE_WIDTH = 66;
+
+/** Break a shell command at spaces outside quotes into lines ending in ` \`, so it still runs when copied. */
+export function continueLines(command: string, width = EXAMPLE_WIDTH): string[] {
+  const words = command.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [command];
+  const lines: string[] = [];
+  let line = "";
+  for (const word of words) {
+    if (line && line.length + 1 + word.length + 2 > width) {
+      lines.push(`${line} \\`);
+      line = `    ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines;
+}
+
 function example(e: { command: string; comment?: string }): string[] {
   const code = (s: string) => textLine(roffEscape(s));
-  if (!e.comment) return [code(e.command)];
-  const inline = `${e.command}    # ${e.comment}`;
-  return inline.length <= 72 ? [code(inline)] : [code(`# ${e.comment}`), code(e.command)];
+  const inline = e.comment ? `${e.command}    # ${e.comment}` : e.command;
+  if (inline.length <= EXAMPLE_WIDTH) return [code(inline)];
+  return [...(e.comment ? [code(`# ${e.comment}`)] : []), ...continueLines(e.command).map(code)];
 }
 
 export function manPage(opts: ManPageOptions): string {
@@ -109,7 +127,8 @@ export function manPage(opts: ManPageOptions): string {
   const lines: string[] = [
     `.\\" The manual page of dsbackup, generated from src/command-line/spec.ts by \`dsbackup man\`; do not edit.`,
     `.TH DSBACKUP 1 ${macroArg(opts.date ?? "")} ${macroArg(`${PROGRAM} ${opts.version}`)} "User Commands"`,
-    ".\\\" No hyphenation and a ragged right margin: option names and paths stay whole.",
+    ".\\\" No hyphenation and a ragged right margin: option names and paths stay whole (HY: groff's .YS and .EE restore it).",
+    ".nr HY 0",
     ".nh",
     ".ad l",
     ".SH NAME",
