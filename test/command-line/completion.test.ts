@@ -5,7 +5,7 @@
 // the binary.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { completionScript, optionTokens } from "../../src/command-line/completion.ts";
 import { COMMANDS, GLOBAL_OPTIONS } from "../../src/command-line/spec.ts";
@@ -30,8 +30,16 @@ beforeAll(() => {
 
 /** Complete `words` (the last one is the word at the cursor) in bash; returns COMPREPLY. */
 function bashComplete(...words: string[]): string[] {
+  return bashCompleteWith("", words);
+}
+
+const BASH_COMPLETION = "/usr/share/bash-completion/bash_completion";
+
+/** The same, after sourcing `before` (bash-completion's library). */
+function bashCompleteWith(before: string, words: string[]): string[] {
   const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(" ");
-  const script = `source ${bashScript} || exit 9
+  const script = `${before}
+source ${bashScript} || exit 9
 COMP_WORDS=(${quoted}); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMP_LINE="\${COMP_WORDS[*]}"; COMP_POINT=\${#COMP_LINE}
 _dsbackup
 printf '%s\\n' "\${COMPREPLY[@]}"`;
@@ -89,6 +97,13 @@ describe("bash", () => {
     expect(bashComplete(BINARY, "restore", "--to", `${join(dir, "pick")}/`)).toEqual([join(dir, "pick", "folder")]);
     expect(bashComplete(BINARY, "snapshot", "--snapshot-conf", `${join(dir, "pick")}/`).sort()).toEqual([join(dir, "pick", "file.conf"), join(dir, "pick", "folder")]);
     expect(bashComplete(BINARY, "snapshot", "--storage", home, "bas")).toContain("bash");
+  });
+
+  test("with bash-completion loaded, snapshot's COMMAND line completes as that command's own", () => {
+    if (!hasBash) return console.warn("SKIP: bash not installed");
+    if (!existsSync(BASH_COMPLETION)) return console.warn("SKIP: bash-completion not installed (apt-get install bash-completion)");
+    const lib = `source ${BASH_COMPLETION}; complete -F _dsbackup ${BINARY}`;
+    expect(bashCompleteWith(lib, [BINARY, "snapshot", "--storage", home, "--", BINARY, "re"])).toEqual(["restore"]);
   });
 });
 
