@@ -11,6 +11,8 @@ import { DateUsageError, runDate } from "./commands/date.ts";
 import { snapshotCommand } from "./commands/snapshot.ts";
 import { statusCommand } from "./commands/status.ts";
 import { rebuildIndexCommand } from "./commands/rebuild-index.ts";
+import { manCommand } from "./commands/man.ts";
+import { completeCommand, completionCommand } from "./commands/completion.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { versionLine } from "./version.ts";
@@ -32,6 +34,9 @@ const HANDLERS: Record<string, Handler> = {
   "rebuild-index": (p, ctx) => rebuildIndexCommand(p.options, ctx),
   snapshot: (p, ctx) => snapshotCommand(p.passthrough, ctx),
   date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env, warn: ctx.warn }),
+  man: (_p, ctx) => manCommand(ctx),
+  completion: (p, ctx) => completionCommand(p.words, ctx),
+  __complete: (p, ctx) => completeCommand(p.words, p.options, ctx),
 };
 
 export async function run(argv: string[], ctx: CommandContext): Promise<number> {

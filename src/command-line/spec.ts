@@ -10,7 +10,19 @@ export type ValueKind =
   | { type: "choice"; choices: readonly string[] };
 
 /** What a shell completion offers for a value. */
-export type Completion = "file" | "dir" | "prefix" | "seq" | "archive" | "none" | readonly string[];
+export type Completion =
+  | "file"
+  | "dir"
+  /** Archive name prefixes, restore points and archive names of the backups folder on the line. */
+  | "prefix"
+  | "seq"
+  | "archive"
+  /** A dsbackup command word. */
+  | "command"
+  /** A program on PATH (snapshot's COMMAND). */
+  | "program"
+  | "none"
+  | readonly string[];
 
 export interface OptionSpec {
   /** Long name without dashes, kebab-case: `dry-run`. */
@@ -40,7 +52,7 @@ export type Positionals =
    * COMMAND must reach it untouched); the options listed are what it accepts,
    * and those given before the command word are handed to it first.
    */
-  | { kind: "own"; name: string };
+  | { kind: "own"; name: string; complete?: Completion };
 
 export interface CommandSpec {
   /** The command word; `backup` is the default command, named by its words. */
@@ -55,6 +67,8 @@ export interface CommandSpec {
   examples: { command: string; comment?: string }[];
   /** Left out of the command list in help (e.g. `help`). */
   hidden?: boolean;
+  /** For the completion scripts only: in no help, man page or completion. */
+  internal?: boolean;
 }
 
 // Options shared by several commands, defined once.
@@ -83,6 +97,9 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   help,
   { name: "version", short: "V", description: "print the version and commit, then exit (alone: no command)" },
 ];
+
+/** Shells `dsbackup completion` writes scripts for. */
+export const SHELLS = ["bash", "zsh", "fish"] as const;
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -233,7 +250,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: "snapshot-conf", value: "FILE", description: "snapshot.conf to use ('-': DIR/config/snapshot.conf)", complete: "file" },
       help,
     ],
-    positionals: { kind: "own", name: "COMMAND [ARGS...]" },
+    positionals: { kind: "own", name: "COMMAND [ARGS...]", complete: "program" },
     examples: [
       { command: 'dsbackup snapshot --storage /var/zope/storage -- dsbackup prefix mystorage inc "36 hours ago"' },
       { command: "dsbackup snapshot --storage /var/zope/storage -t 600 -s 30 -- /usr/local/bin/my-backup-script" },
@@ -254,8 +271,45 @@ export const COMMANDS: CommandSpec[] = [
       { name: "rfc-3339", value: "FMT", description: "RFC 3339: date, seconds or ns", complete: ["date", "seconds", "ns"] },
       help,
     ],
-    positionals: { kind: "own", name: "[+FORMAT]" },
+    positionals: { kind: "own", name: "[+FORMAT]", complete: "none" },
     examples: [{ command: 'dsbackup date -d "36 hours ago" +%s' }, { command: 'dsbackup date -d "last friday 18:00" -Iseconds' }],
+  },
+  {
+    name: "man",
+    summary: "print the manual page dsbackup(1) (roff) on standard output",
+    usage: ["man"],
+    description: ["The page installed as dsbackup(1) by the Debian package, made from the same description as --help; read it with dsbackup man | man -l -."],
+    options: [help],
+    positionals: { kind: "none" },
+    examples: [{ command: "dsbackup man | man -l -" }],
+  },
+  {
+    name: "completion",
+    summary: "print a completion script for bash, zsh or fish",
+    usage: ["completion bash|zsh|fish"],
+    description: [
+      "Completes commands, each command's options, option values where they are known (--prefix from the archive names of the backups folder on the line, --seq from its index, files and folders for paths) and the backup words. " +
+        "The Debian package installs the three scripts where bash-completion, zsh and fish look for them.",
+    ],
+    options: [help],
+    positionals: { kind: "list", name: "SHELL", min: 1, max: 1, complete: [...SHELLS] },
+    examples: [
+      { command: 'source <(dsbackup completion bash)', comment: "in ~/.bashrc" },
+      { command: "dsbackup completion fish > ~/.config/fish/completions/dsbackup.fish" },
+    ],
+  },
+  {
+    // Called by the completion scripts: the values --prefix, --seq and --skip may take.
+    name: "__complete",
+    summary: "print completion candidates: VALUE<TAB>DESCRIPTION lines",
+    usage: ["__complete prefix|seq|archive (--storage DIR | --backups DIR) [--prefix NAME]"],
+    description: ["For the completion scripts."],
+    options: [storageFolder, backups, { ...prefix, description: "only archives and restore points of this prefix" }, help],
+    // The kind is checked by the command, so that the parser's own tests can call it with options alone.
+    positionals: { kind: "list", name: "KIND", min: 0, max: 1 },
+    examples: [],
+    hidden: true,
+    internal: true,
   },
   {
     name: "help",
@@ -263,7 +317,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: ["help [COMMAND]"],
     description: ["The same as dsbackup --help, or COMMAND --help."],
     options: [help],
-    positionals: { kind: "list", name: "COMMAND", min: 0, max: 1 },
+    positionals: { kind: "list", name: "COMMAND", min: 0, max: 1, complete: "command" },
     examples: [{ command: "dsbackup help restore" }],
     hidden: true,
   },
@@ -302,3 +356,23 @@ export const FILES: { path: string; description: string }[] = [
   { path: "HOME/config/snapshot.conf", description: "how to put the storage into snapshot mode" },
   { path: "HOME/misc/sublock, HOME/misc/lock", description: "the storage's flock(2) locks, shared with the Python storage" },
 ];
+
+/** What the tool is, for the man page's DESCRIPTION. */
+export const ABOUT: string[] = [
+  "dsbackup takes full and incremental backups of a DirectoryStorage, the ZODB storage of Zope and Plone sites that keeps every object revision and transaction as a file in a directory tree. " +
+    "It is a rebuild of the storage's own backup.py as one self-contained executable: it writes the same .tgz archives (gzip-compressed ustar) and the same backups/tindex index, and adds restore, verify, list and prune.",
+  "A backup is taken while the storage is in snapshot mode: run it under dsbackup snapshot (or the original snapshot tool), which holds the storage there for the time of COMMAND. " +
+    "Every file is written under a temporary name, synced and renamed into place; the index line is the commit point and is written last, so an interrupted run leaves nothing half done.",
+  "The first word that is not an option names the command; the backup words prefix, full and inc name the backup command. Options may stand before or after the command word; a line is checked in full before anything runs.",
+];
+
+/** How WHEN is read (inc WHEN, restore --at, dsbackup date -d), for the man page. */
+export const TIME_STRINGS: string[] = [
+  "WHEN is parsed by dsbackup itself, with GNU date's grammar: any string that works in date -d means the same instant here. A bare integer is epoch seconds (the original tool's rule, checked first). " +
+    "Anything not understood in full is an error, never a guess: a misread reference time would silently pick the wrong backup.",
+  'Examples: 2026-11-20, "2026-11-20 10:00:00", 2026-11-20T10:00:00+02:00, "Nov 10 1996", "36 hours ago", "-36 hours", "+1 day", "2 days ago 12:00", yesterday, "next monday", "last friday", @1700000000, "2026-11-20 10:00 EST", \'TZ="Asia/Tokyo" 2026-01-01 09:00\'.',
+  "The TZ environment variable is honoured as glibc does. Try a string with dsbackup date -d STRING before putting it into a cron job.",
+];
+
+/** Other manual pages worth reading, as `name(section)`. */
+export const SEE_ALSO = ["date(1)", "tar(1)", "gzip(1)", "flock(2)", "crontab(5)", "systemd.timer(5)"];

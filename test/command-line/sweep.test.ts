@@ -69,7 +69,8 @@ describe("every option of every command", () => {
     });
     if (command.positionals.kind === "none" || (command.positionals.kind === "list" && command.positionals.max === 0)) {
       test(`${command.name}: an extra word`, () => {
-        expectUsage(dsbackup([command.name, "--storage", "x", "foo"]), '"foo"');
+        const storage = command.options.some((o) => o.name === "storage") ? ["--storage", "x"] : [];
+        expectUsage(dsbackup([command.name, ...storage, "foo"]), '"foo"');
       });
     }
   }

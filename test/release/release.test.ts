@@ -3,11 +3,13 @@
 // standard tools, and the foreign Linux builds really run: linux-arm64 under
 // qemu takes a full backup (flock included), linux-x64-musl where a musl
 // runtime exists. The builds are cached in dist/ (scripts/build-release.ts).
+// The Debian packages themselves are checked in debian-package.test.ts.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { buildRelease, DIST, SUMS_FILE, type BuildResult } from "../../scripts/build-release.ts";
+import { buildRelease, DIST, MAN_FILE, SUMS_FILE, type BuildResult } from "../../scripts/build-release.ts";
+import { debFileName } from "../../scripts/debian-package.ts";
 import { gitCommit, packageVersion } from "../../scripts/build.ts";
 import { RELEASE_TARGETS, type ReleaseTarget } from "../../src/platform.ts";
 import { createStorage } from "../fixtures/generator.ts";
@@ -78,9 +80,10 @@ describe("every build", () => {
     }
   }, 60_000);
 
-  test("SHA256SUMS names every build once and verifies with the standard tool", () => {
+  test("SHA256SUMS names every build, the man page and the Debian packages once, and verifies with the standard tool", () => {
     const lines = readFileSync(join(DIST, SUMS_FILE), "utf8").trimEnd().split("\n");
-    expect(lines.map((l) => l.replace(/^[0-9a-f]{64} {2}/, ""))).toEqual(RELEASE_TARGETS.map((t) => t.file));
+    const released = [...RELEASE_TARGETS.map((t) => t.file), MAN_FILE, debFileName(packageVersion(), "amd64"), debFileName(packageVersion(), "arm64")];
+    expect(lines.map((l) => l.replace(/^[0-9a-f]{64} {2}/, ""))).toEqual(released);
     const checker = hasCommand("sha256sum") ? ["sha256sum", "-c"] : hasCommand("shasum", "-v") ? ["shasum", "-a", "256", "-c"] : null;
     if (!checker) {
       console.warn("SKIP: neither sha256sum nor shasum installed; SHA256SUMS is not verified independently");
@@ -89,7 +92,7 @@ describe("every build", () => {
     const r = spawnSync(checker[0]!, [...checker.slice(1), SUMS_FILE], { cwd: DIST, encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split("\n")).toEqual(RELEASE_TARGETS.map((t) => `${t.file}: OK`));
+    expect(r.stdout.trim().split("\n")).toEqual(released.map((f) => `${f}: OK`));
   }, 60_000);
 
   test("an unchanged tree is not rebuilt", () => {
