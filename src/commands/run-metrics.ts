@@ -12,7 +12,10 @@ import type { CommandContext } from "./context.ts";
 export interface RunMetrics {
   /** The prefixes the run concerned: one set of samples each. */
   prefixes: string[];
+  /** Values of every prefix's samples. */
   values: Partial<Record<MetricName, number>>;
+  /** Values of one prefix's samples only (backup's bytes and files of each prefix it wrote). */
+  prefixValues: Record<string, Partial<Record<MetricName, number>>>;
 }
 
 /**
@@ -27,7 +30,7 @@ export async function withRunMetrics(
   ctx: CommandContext,
   body: (metrics: RunMetrics) => Promise<number>,
 ): Promise<number> {
-  const metrics: RunMetrics = { prefixes: [], values: {} };
+  const metrics: RunMetrics = { prefixes: [], values: {}, prefixValues: {} };
   if (file === undefined) return body(metrics);
   const started = ctx.now().getTime();
   let status: number = ExitCode.failure;
@@ -56,8 +59,8 @@ function writeRun(file: string, command: string, m: RunMetrics, started: number,
       ctx.warn(`${file}: no metrics written: the run stopped before it knew its prefix, and the file has none of ${command}'s`);
       return;
     }
-    const values = m.prefixes.length > 0 ? { ...m.values, ...run } : run;
-    writeMetricsFile(file, prefixes.flatMap((prefix) => dsbackupGauges({ command, prefix }, values)), ctx.warn);
+    const values = (prefix: string) => (m.prefixes.length > 0 ? { ...m.values, ...m.prefixValues[prefix], ...run } : run);
+    writeMetricsFile(file, prefixes.flatMap((prefix) => dsbackupGauges({ command, prefix }, values(prefix))), ctx.warn);
   } catch (err) {
     ctx.warn(`metrics not written to ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
