@@ -181,12 +181,9 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "prune",
     summary: "keep the restore points a retention policy names (restic's rules, or the N newest full backups) and delete the rest",
-    usage: [
-      "prune (--storage DIR | --backups DIR) RULE... [--prefix NAME] [--dry-run] [--json] [--metrics-file FILE]",
-      "  RULE: --keep-last N, --keep-hourly N, --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N,",
-      "        --keep-within DURATION, --keep-within-hourly DURATION (-daily, -weekly, -monthly, -yearly), --keep-full N",
-    ],
+    usage: ["prune (--storage DIR | --backups DIR) RULE... [--prefix NAME] [--dry-run] [--json] [--metrics-file FILE]"],
     description: [
+      "RULE is one or more of --keep-last N, --keep-hourly N, --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N, --keep-within DURATION, --keep-within-hourly DURATION (-daily, -weekly, -monthly, -yearly) and --keep-full N; at least one is required.",
       "restic's forget rules with restic's meaning, combinable (a point is kept when any rule keeps it): each calendar rule keeps the newest restore point of each of the N newest hours, days, ISO weeks, months or years (in TZ) that have one, counting back from the newest backup; --keep-within DURATION keeps every point within DURATION (2y5m7d3h) of the newest. N may be unlimited.",
       "A kept point keeps every archive of its shortest chain, whatever their prefix; restore points of other prefixes keep their chains whole. The index lines go first, the archives after. Prints every restore point, kept or removed and by which rules (restic's forget --dry-run table), then the archives deleted. --keep-full N alone keeps the N newest full backups and every restore point from the oldest of them on, as before.",
     ],
@@ -202,7 +199,7 @@ export const COMMANDS: CommandSpec[] = [
       ...(["hourly", "daily", "weekly", "monthly", "yearly"] as const).map((b) =>
         keepWithin(`within-${b}`, `the newest point of each ${b === "daily" ? "day" : b.replace(/ly$/, "")} within DURATION of the newest`),
       ),
-      { name: "keep-full", value: "N", kind: { type: "int", min: 1, max: 999_999_999 }, description: "every restore point whose chain starts from one of the N newest full backups (alone: and everything after the oldest of them)", complete: "none" },
+      { name: "keep-full", value: "N", kind: { type: "int", min: 1, max: 999_999_999 }, description: "keep every restore point whose chain starts from one of the N newest full backups (alone: and every point after the oldest of them)", complete: "none" },
       { ...dryRun, description: "only show what would be kept and deleted" },
       { ...json, description: "print the restore points, their reasons and the deletions as one JSON document (see README)" },
       metricsFile,
