@@ -105,10 +105,12 @@ function checkValue(option: OptionSpec, value: string): string | number {
   if (value === "") throw new UsageError(`${DASH(option)} needs a non-empty ${option.value}`);
   const kind = option.kind;
   if (kind?.type === "int") {
+    if (kind.words?.includes(value)) return value;
     const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
     if (!(n >= kind.min && n <= kind.max)) {
       const range = kind.max >= 999_999_999 ? `a whole number of at least ${kind.min}` : `a whole number from ${kind.min} to ${kind.max}`;
-      throw new UsageError(`${label}: ${option.value} must be ${range}, not ${quote(value)}`);
+      const words = kind.words?.length ? ` or ${kind.words.map(quote).join(" or ")}` : "";
+      throw new UsageError(`${label}: ${option.value} must be ${range}${words}, not ${quote(value)}`);
     }
     return n;
   }

@@ -6,7 +6,8 @@
 /** How a value is checked by the parser (before any command runs). */
 export type ValueKind =
   | { type: "string" }
-  | { type: "int"; min: number; max: number }
+  /** `words`: a few words also accepted, passed on as given (`unlimited`). */
+  | { type: "int"; min: number; max: number; words?: readonly string[] }
   | { type: "choice"; choices: readonly string[] };
 
 /** What a shell completion offers for a value. */
@@ -91,6 +92,20 @@ const json: OptionSpec = { name: "json", description: "machine-readable output o
 const dryRun: OptionSpec = { name: "dry-run", description: "only print what would be done" };
 const help: OptionSpec = { name: "help", short: "h", description: "show this help" };
 const folderOptions = [storageFolder, backups, prefix, quiet];
+const metricsFile: OptionSpec = {
+  name: "metrics-file",
+  value: "FILE",
+  description: "merge this run's metrics into FILE (Prometheus text format, for node_exporter's textfile collector), replaced atomically; a failure to write it is only a warning",
+  complete: "file",
+};
+/** prune's restic count rules: `--keep-daily N`, N a whole number or `unlimited`. */
+function keepCount(rule: string, description: string): OptionSpec {
+  return { name: `keep-${rule}`, value: "N", kind: { type: "int", min: 0, max: 999_999_999, words: ["unlimited"] }, description: `keep ${description} (N or unlimited)`, complete: "none" };
+}
+/** prune's restic duration rules: `--keep-within 2y5m7d3h`. */
+function keepWithin(rule: string, description: string): OptionSpec {
+  return { name: `keep-${rule}`, value: "DURATION", description: `keep ${description}`, complete: "none" };
+}
 
 /** Options accepted before or without any command. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [
@@ -120,6 +135,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: "jobs", value: "N", kind: { type: "int", min: 1, max: 64 }, description: "compression workers", default: "the number of cores", complete: "none" },
       { name: "wait", value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "keep retrying this long while the storage is locked or busy (recombining after snapshot mode)", default: "0", complete: "none" },
       { ...json, description: "print the run's summary as one JSON document on stdout, also for refusals (not with --output -)" },
+      metricsFile,
       quiet,
       help,
     ],
@@ -173,25 +189,45 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "verify",
     summary: "read archives completely and check every record; exit 1 on any problem",
-    usage: ["verify (--backups DIR | --storage DIR) [--prefix NAME] [--json] [ARCHIVE...]"],
+    usage: ["verify (--backups DIR | --storage DIR) [--prefix NAME] [--json] [--metrics-file FILE] [ARCHIVE...]"],
     description: ["Reads every indexed archive (or the ARCHIVEs named) completely: gzip members, tar stream, every record, and the transaction chain against the index."],
-    options: [...folderOptions, { ...json, description: "machine-readable report (see README)" }, help],
+    options: [...folderOptions, { ...json, description: "machine-readable report (see README)" }, metricsFile, help],
     positionals: { kind: "list", name: "ARCHIVE", min: 0, max: Infinity, complete: "archive" },
     examples: [{ command: "dsbackup verify --backups /var/zope/storage/backups" }, { command: "dsbackup --storage /var/zope/storage verify backup-12.tgz" }],
   },
   {
     name: "prune",
-    summary: "delete archives older than the N newest full backups that no kept restore point needs",
-    usage: ["prune (--storage DIR | --backups DIR) --keep-full N [--prefix NAME] [--dry-run]"],
-    description: ["Keeps the N newest full backups and every restore point after the oldest of them, with every archive their chains need; deletes the rest, index lines first."],
+    summary: "keep the restore points a retention policy names (restic's rules, or the N newest full backups) and delete the rest",
+    usage: ["prune (--storage DIR | --backups DIR) RULE... [--prefix NAME] [--dry-run] [--json] [--metrics-file FILE]"],
+    description: [
+      "RULE is one or more of --keep-last N, --keep-hourly N, --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N, --keep-within DURATION, --keep-within-hourly DURATION (-daily, -weekly, -monthly, -yearly) and --keep-full N; at least one is required.",
+      "restic's forget rules with restic's meaning, combinable (a point is kept when any rule keeps it): each calendar rule keeps the newest restore point of each of the N newest hours, days, ISO weeks, months or years (in TZ) that have one, counting back from the newest backup; --keep-within DURATION keeps every point within DURATION (2y5m7d3h) of the newest. N may be unlimited.",
+      "A kept point keeps every archive of its shortest chain, whatever their prefix; restore points of other prefixes keep their chains whole. The index lines go first, the archives after. Prints every restore point, kept or removed and by which rules (restic's forget --dry-run table), then the archives deleted. --keep-full N alone keeps the N newest full backups and every restore point from the oldest of them on, as before.",
+    ],
     options: [
       ...folderOptions,
-      { name: "keep-full", value: "N", kind: { type: "int", min: 1, max: 999_999_999 }, description: "how many full backups (and everything after the oldest of them) to keep", complete: "none" },
-      { ...dryRun, description: "only show what would be deleted" },
+      keepCount("last", "the N newest restore points"),
+      keepCount("hourly", "the newest point of each of the N newest hours that have one"),
+      keepCount("daily", "the newest point of each of the N newest days that have one"),
+      keepCount("weekly", "the newest point of each of the N newest ISO weeks (Monday to Sunday) that have one"),
+      keepCount("monthly", "the newest point of each of the N newest months that have one"),
+      keepCount("yearly", "the newest point of each of the N newest years that have one"),
+      keepWithin("within", "every restore point within DURATION of the newest (restic's 2y5m7d3h)"),
+      ...(["hourly", "daily", "weekly", "monthly", "yearly"] as const).map((b) =>
+        keepWithin(`within-${b}`, `the newest point of each ${b === "daily" ? "day" : b.replace(/ly$/, "")} within DURATION of the newest`),
+      ),
+      { name: "keep-full", value: "N", kind: { type: "int", min: 1, max: 999_999_999 }, description: "keep every restore point whose chain starts from one of the N newest full backups (alone: and every point after the oldest of them)", complete: "none" },
+      { ...dryRun, description: "only show what would be kept and deleted" },
+      { ...json, description: "print the restore points, their reasons and the deletions as one JSON document (see README)" },
+      metricsFile,
       help,
     ],
     positionals: { kind: "none" },
-    examples: [{ command: "dsbackup --storage /var/zope/storage prune --keep-full 2" }],
+    examples: [
+      { command: "dsbackup --storage /var/zope/storage prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly 3 --dry-run" },
+      { command: "dsbackup prune --backups /mnt/backups --prefix daily --keep-within 2y5m7d3h --keep-last 3" },
+      { command: "dsbackup --storage /var/zope/storage prune --keep-full 2" },
+    ],
   },
   {
     name: "status",
@@ -206,7 +242,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: "max-age", value: "DURATION", description: "exit 15 when the newest restorable point is older than DURATION (restic's units: 26h, 1d12h, 2y5m7d3h)", complete: "none" },
       { ...json, description: "print the report as one JSON document" },
       { name: "nagios", description: "print one Nagios plugin line and exit as a plugin does (0 OK, 1 WARNING, 2 CRITICAL)" },
-      { name: "metrics-file", value: "FILE", description: "merge this run's metrics into FILE (Prometheus text format, for node_exporter's textfile collector), replaced atomically", complete: "file" },
+      metricsFile,
       help,
     ],
     positionals: { kind: "none" },

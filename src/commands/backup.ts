@@ -9,6 +9,7 @@ import { openStorage } from "../storage/home.ts";
 import type { CommandContext } from "./context.ts";
 import { progressLine } from "../backup/progress.ts";
 import { json } from "./backups-folder.ts";
+import { withRunMetrics, type RunMetrics } from "./run-metrics.ts";
 
 export interface BackupCommandOptions {
   /** `--storage DIR`: the storage home (not needed under `dsbackup snapshot`). */
@@ -35,6 +36,12 @@ export interface BackupCommandOptions {
    * between tries. Default 0: fail at once with exit 11.
    */
   wait?: number | string;
+  /**
+   * `--metrics-file FILE`: merge the run's metrics into FILE (Prometheus text
+   * format): per prefix written, last success time, duration, exit status,
+   * compressed archive bytes and files. Default: none.
+   */
+  metricsFile?: string;
 }
 
 function positiveInt(value: unknown, name: string, min: number, max: number): number | undefined {
@@ -49,12 +56,16 @@ export function waitSleepSeconds(wait: number): number {
   return Math.min(10, Math.max(1, Math.round(wait / 10)));
 }
 
-export async function backupCommand(words: string[], options: BackupCommandOptions, ctx: CommandContext): Promise<number> {
+export function backupCommand(words: string[], options: BackupCommandOptions, ctx: CommandContext): Promise<number> {
+  return withRunMetrics(options.metricsFile, "backup", ctx, (metrics) => backupReporting(words, options, ctx, metrics));
+}
+
+async function backupReporting(words: string[], options: BackupCommandOptions, ctx: CommandContext, metrics: RunMetrics): Promise<number> {
   if (options.json && options.output === "-") {
     throw new UsageError("--json and --output - both want standard output (it carries the archive); drop --json, the summary is on stderr");
   }
   const started = performance.now();
-  const facts: RunFacts = { storage: null };
+  const facts: RunFacts = { storage: null, metrics };
   if (!options.json) return backup(words, options, ctx, facts, started);
   // --json: one document whatever happens; the error line and exit status stay as without it.
   try {
@@ -73,6 +84,7 @@ export async function backupCommand(words: string[], options: BackupCommandOptio
 interface RunFacts {
   report?: BackupReport;
   storage: string | null;
+  metrics: RunMetrics;
 }
 
 async function backup(words: string[], options: BackupCommandOptions, ctx: CommandContext, facts: RunFacts, started: number): Promise<number> {
@@ -83,6 +95,7 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
   if (options.output !== undefined && options.output !== "-") throw new UsageError("--output takes only '-' (standard output)");
   const now = ctx.now();
   const steps = parseBackupWords(words, now, env.TZ);
+  facts.metrics.prefixes.push(...steps.map((s) => s.prefix));
   if (options.output === "-") {
     if (steps.length !== 1) throw new UsageError("--output - writes one archive: give a single full or inc command");
     if (ctx.stdoutIsTerminal) throw new UsageError("--output - would write a compressed archive to the terminal; redirect or pipe it");
@@ -135,6 +148,13 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
       progress: ctx.isTerminal && !options.quiet ? { start: (_kind, expected) => progressLine(ctx.writeStderr, expected) } : undefined,
     });
     facts.report = report;
+    for (const prefix of new Set(steps.map((s) => s.prefix))) {
+      const written = report.archives.filter((a) => a.prefix === prefix);
+      facts.metrics.prefixValues[prefix] = {
+        dsbackup_archive_bytes: written.reduce((n, a) => n + a.compressedBytes, 0),
+        dsbackup_files: written.reduce((n, a) => n + a.files, 0),
+      };
+    }
   } finally {
     // A storage left stuck in snapshot mode must not pass as success; but a
     // backup error says more than the failure to leave that follows it.

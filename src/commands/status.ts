@@ -3,7 +3,6 @@
 // when the newest restorable point is older than --max-age.
 import { ExitCode, UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
-import { dsbackupGauges, writeMetricsFile } from "../monitoring/metrics.ts";
 import { computeStatus, formatAge, formatNagios, type StatusReport } from "../monitoring/status.ts";
 import { readVerifyRecord } from "../monitoring/verify-record.ts";
 import { parseDuration } from "../retention/policy.ts";
@@ -14,6 +13,7 @@ import { formatTid } from "../storage/records.ts";
 import { resolveZone } from "../time/zone.ts";
 import { isoTime, json, openCatalog, showTime, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
+import { withRunMetrics, type RunMetrics } from "./run-metrics.ts";
 
 export interface StatusCommandOptions extends FolderOptions {
   /** `--max-age DURATION`: exit 15 when the newest restorable point is older than DURATION (restic's units y, m, d, h: `26h`, `1d12h`); default: no limit. */
@@ -27,12 +27,16 @@ export interface StatusCommandOptions extends FolderOptions {
   quiet?: boolean;
 }
 
-export async function statusCommand(options: StatusCommandOptions, ctx: CommandContext): Promise<number> {
-  const started = ctx.now().getTime() / 1000;
+export function statusCommand(options: StatusCommandOptions, ctx: CommandContext): Promise<number> {
+  return withRunMetrics(options.metricsFile, "status", ctx, (metrics) => status(options, ctx, metrics));
+}
+
+async function status(options: StatusCommandOptions, ctx: CommandContext, metrics: RunMetrics): Promise<number> {
   if (options.json && options.nagios) throw new UsageError("give --json or --nagios, not both");
   const maxAge = options.maxAge === undefined ? undefined : parseDuration(String(options.maxAge), "--max-age");
   const catalog = openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
+  metrics.prefixes.push(prefix);
   // The storage's newest transaction, when we have the storage: how much the newest backup lacks.
   const storageTid = options.storage === undefined ? undefined : readU64File(openStorage(String(options.storage)), "x.serial", false);
   const now = Math.floor(ctx.now().getTime() / 1000);
@@ -50,44 +54,29 @@ export async function statusCommand(options: StatusCommandOptions, ctx: CommandC
     verified: readVerifyRecord(catalog.dir, ctx.warn),
     maxAge,
   });
-  const status = report.maxAge?.tooOld ? ExitCode.tooOld : ExitCode.ok;
+  metrics.values = reportMetrics(report, catalog.archives, prefix);
+  const exitStatus = report.maxAge?.tooOld ? ExitCode.tooOld : ExitCode.ok;
   if (options.nagios) {
     const n = formatNagios(report);
     ctx.stdout(`${n.line}\n`);
-    writeMetrics(options, report, catalog.archives, prefix, now, started, n.status, ctx);
     return n.status;
   }
   ctx.stdout(options.json ? json({ backups: catalog.dir, ...reportJson(report) }) : statusText(report, catalog.dir, ctx));
-  if (status === ExitCode.tooOld && !options.json) {
+  if (exitStatus === ExitCode.tooOld && !options.json) {
     ctx.warn(report.newest ? `newest restorable point ${report.newest.seq} is ${formatAge(report.newest.ageSeconds)} old, older than ${report.maxAge!.limit}` : `no restorable point with prefix ${prefix}`);
   }
-  writeMetrics(options, report, catalog.archives, prefix, now, started, status, ctx);
-  return status;
+  return exitStatus;
 }
 
-function writeMetrics(
-  options: StatusCommandOptions,
-  r: StatusReport,
-  archives: { prefix: string; size: number }[],
-  prefix: string,
-  now: number,
-  started: number,
-  exitStatus: number,
-  ctx: CommandContext,
-): void {
-  if (options.metricsFile === undefined) return;
-  const values = {
-    dsbackup_last_run_timestamp_seconds: now,
-    dsbackup_last_run_duration_seconds: Math.max(0, Math.round((ctx.now().getTime() / 1000 - started) * 1000) / 1000),
-    dsbackup_last_run_exit_status: exitStatus,
-    dsbackup_last_success_timestamp_seconds: exitStatus === 0 ? now : undefined,
+/** The report's gauges (the run's own are added by withRunMetrics). */
+function reportMetrics(r: StatusReport, archives: { prefix: string; size: number }[], prefix: string): RunMetrics["values"] {
+  return {
     dsbackup_archive_bytes: archives.filter((a) => a.prefix === prefix).reduce((n, a) => n + a.size, 0),
     dsbackup_restorable_points: r.restorablePoints,
     dsbackup_newest_point_timestamp_seconds: r.newest?.timestamp,
     dsbackup_newest_point_tid_timestamp_seconds: r.newest?.tidTimestamp ?? undefined,
     dsbackup_last_verify_success: r.verify?.ok == null ? undefined : r.verify.ok ? 1 : 0,
   };
-  writeMetricsFile(String(options.metricsFile), dsbackupGauges({ command: "status", prefix }, values), ctx.warn);
 }
 
 function pointJson(p: { seq: number; timestamp: number; tid: string; tidTimestamp: number | null }) {

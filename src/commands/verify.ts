@@ -12,14 +12,18 @@ import { prefixesOf, type Catalog, type CatalogArchive } from "../restore/catalo
 import { chainTo, parseArchiveName, restorePoints } from "../restore/plan.ts";
 import { progressFor } from "../restore/progress.ts";
 import { checkArchive, crossCheck, formatProblem, type Problem } from "../restore/verify.ts";
+import { readVerifyRecord, updateVerifyRecord, writeVerifyRecord } from "../monitoring/verify-record.ts";
 import { archiveJson, json, openCatalog, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
+import { withRunMetrics, type RunMetrics } from "./run-metrics.ts";
 
 export interface VerifyCommandOptions extends FolderOptions {
   /** `--json`: print one JSON report on stdout. */
   json?: boolean;
   /** `-q, --quiet`: no progress line and no "Verifying" messages. */
   quiet?: boolean;
+  /** `--metrics-file FILE`: merge the run's metrics (last verify result, bytes read, entries checked) into FILE, per prefix verified. */
+  metricsFile?: string;
 }
 
 /** Every restore point (of `prefix`, or of every prefix) and the chain it needs, over archives of every prefix. */
@@ -55,10 +59,34 @@ function selectArchives(catalog: Catalog, names: string[], prefix: string | unde
   });
 }
 
-export async function verifyCommand(names: string[], options: VerifyCommandOptions, ctx: CommandContext): Promise<number> {
+/**
+ * What this run found for each archive of the folder it read, for status
+ * ("the newest point verified last time"). A folder that cannot take the
+ * record (a read-only copy) only costs a warning.
+ */
+function recordResults(catalog: Catalog, checked: { archive: CatalogArchive; ok: boolean }[], ctx: CommandContext): void {
+  const present = new Set(catalog.archives.map((a) => a.name));
+  // Only the folder's own archives (a path named elsewhere says nothing about them).
+  const paths = new Set(catalog.archives.map((a) => a.path));
+  const mine = checked.filter((c) => paths.has(c.archive.path)).map((c) => ({ name: c.archive.name, size: c.archive.size, ok: c.ok }));
+  if (mine.length === 0) return;
+  try {
+    writeVerifyRecord(catalog.dir, updateVerifyRecord(readVerifyRecord(catalog.dir, ctx.warn), mine, Math.floor(ctx.now().getTime() / 1000), present));
+  } catch (err) {
+    ctx.warn(`verify results not recorded in ${catalog.dir}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export function verifyCommand(names: string[], options: VerifyCommandOptions, ctx: CommandContext): Promise<number> {
+  return withRunMetrics(options.metricsFile, "verify", ctx, (metrics) => verify(names, options, ctx, metrics));
+}
+
+async function verify(names: string[], options: VerifyCommandOptions, ctx: CommandContext, metrics: RunMetrics): Promise<number> {
   const catalog = openCatalog(options, ctx);
   const chains = names.length === 0 && catalog.indexExists ? restoreChains(catalog, options.prefix) : [];
   const archives = selectArchives(catalog, names, options.prefix, chains);
+  // Samples per prefix verified: the one asked for, or those of the archives read (all of them, with no --prefix).
+  metrics.prefixes.push(...(options.prefix !== undefined ? [options.prefix] : names.length > 0 ? archives.map((a) => a.prefix) : prefixesOf(catalog)));
   const progress = progressFor(ctx, Boolean(options.quiet), archives.reduce((n, a) => n + a.size, 0));
   const log = (m: string) => {
     progress.clear();
@@ -82,6 +110,7 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
   // checked back to their reference archive's newest transaction.
   const entries: IndexEntry[] = catalog.indexExists ? catalog.entries : [];
   const results = [];
+  const checked: { archive: CatalogArchive; ok: boolean }[] = [];
   try {
     for (const a of [...archives].sort((x, y) => x.seq - y.seq)) {
       log(`Verifying ${a.name}`);
@@ -92,6 +121,7 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
         entries.push({ seq: a.seq, timestamp: 0, tid: check.newestTid, line: 0 });
       }
       problems.push(...found);
+      checked.push({ archive: a, ok: found.length === 0 });
       results.push({
         ...archiveJson(a),
         ok: found.length === 0,
@@ -110,7 +140,11 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
     }
   } finally {
     progress.clear();
+    recordResults(catalog, checked, ctx);
   }
+  metrics.values.dsbackup_archive_bytes = results.reduce((n, r) => n + r.size, 0);
+  metrics.values.dsbackup_files = results.reduce((n, r) => n + r.entries, 0);
+  metrics.values.dsbackup_last_verify_success = problems.length === 0 ? 1 : 0;
   if (!catalog.indexExists) {
     problems.push({ archive: catalog.indexPath, message: `the index is missing; \`dsbackup rebuild-index --backups ${catalog.dir}\` writes a new one from the archives` });
   }

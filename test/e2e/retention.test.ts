@@ -8,50 +8,33 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { applyPolicy } from "../../src/retention/policy.ts";
-import { restorablePoints, selectArchives, type ChainOf } from "../../src/retention/select.ts";
 import { readCatalog } from "../../src/restore/catalog.ts";
 import { chainTo } from "../../src/restore/plan.ts";
-import { applyPrune } from "../../src/restore/prune.ts";
 import { formatTime } from "../../src/time/format.ts";
-import { resolveZone } from "../../src/time/zone.ts";
-import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
-import { BINARY, runCommand, tempDir } from "../helpers.ts";
+import { calendarHistory, DAY, dsbackupAt, hasFaketime } from "../fixtures/calendar.ts";
+import { appendTransactions, readTree } from "../fixtures/generator.ts";
+import { BINARY, copyBackups, runCommand, tempDir } from "../helpers.ts";
 import { oracle } from "../retention/oracle.ts";
 
 const DAYS = 60;
 const TZ = "Europe/Berlin";
 const START = Date.parse("2026-01-04T01:30:00Z") / 1000; // Sunday 02:30 in Berlin
-const DAY = 86400;
 
-const hasFaketime = spawnSync("faketime", ["2026-01-01 00:00:00", "true"]).status === 0;
 if (!hasFaketime) console.warn("SKIP: faketime not installed (Debian faketime); the calendar history is not built by the binary");
 const hasPromtool = spawnSync("promtool", ["--version"]).status === 0;
 if (!hasPromtool) console.warn("SKIP: promtool not installed (Debian prometheus); status metrics not checked by it");
 
-/** dist/dsbackup with its clock at `epoch` (libfaketime reads its @-form as local time in TZ, the binary's zone). */
-function at(epoch: number, args: string[]) {
-  const stamp = formatTime(new Date(epoch * 1000), "%Y-%m-%d %H:%M:%S", { zone: TZ });
-  return runCommand(["faketime", "-f", `@${stamp}`, BINARY], args, { env: { TZ, FAKETIME_DONT_RESET: "1" } });
-}
+const archivesIn = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".tgz")).sort();
+const at = (epoch: number, args: string[]) => dsbackupAt(epoch, args, TZ);
 
 describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals", () => {
   let home: string;
-  const trees = new Map<number, Map<string, Buffer>>();
-  const times = new Map<number, number>();
+  let trees: Map<number, Map<string, Buffer>>;
+  let times: Map<number, number>;
 
   beforeAll(() => {
-    home = join(tempDir("retention"), "storage");
-    createStorage(home, { format: "chunky", transactions: 4, objectsPerTransaction: 2, seed: 5, start: new Date((START - DAY) * 1000) });
-    for (let day = 0; day < DAYS; day++) {
-      const t = START + day * DAY;
-      appendTransactions(home, { count: 1 + (day % 2), objectsPerTransaction: 2, seed: 1000 + day, start: new Date((t - 3600) * 1000) });
-      const words = day % 7 === 0 ? ["full"] : ["--or-full", "inc", "36 hours ago"];
-      const r = at(t, ["--storage", home, "-q", ...words]);
-      if (r.status !== 0) throw new Error(`day ${day}: ${r.stderr}`);
-      trees.set(day + 1, readTree(join(home, "A"), (rel) => rel.endsWith("-deleted")));
-      times.set(day + 1, t);
-    }
+    const h = calendarHistory("retention", TZ, START, DAYS, (day) => (day % 7 === 0 ? ["full"] : ["--or-full", "inc", "36 hours ago"]));
+    ({ home, trees, times } = h);
   }, 120_000);
 
   test("the binary's clock followed faketime: index times are the chosen days, incrementals start two runs back", () => {
@@ -106,39 +89,65 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     }
   });
 
-  test("prune by 7 daily, 5 weekly, 12 monthly, 3 yearly: exactly the oracle's points stay, each restores byte-identical, nothing else remains", () => {
-    const dir = join(home, "backups");
+  test("prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly 3: exactly the oracle's points and reasons, the table, each kept point restores byte-identical, nothing else remains", () => {
+    const dir = copyBackups(join(home, "backups"), "retention-prune");
     const catalog = readCatalog(dir);
-    const chainOf: ChainOf = (prefix, seq) => chainTo(catalog.archives, seq, prefix);
-    const points = restorablePoints(catalog.entries, catalog.archives, "backup", chainOf);
-    const policy = { daily: 7, weekly: 5, monthly: 12, yearly: 3 };
+    const chainOf = (seq: number) => (chainTo(catalog.archives, seq, "backup") as { name: string }[]).map((a) => a.name);
     const now = START + DAYS * DAY;
-    const decisions = applyPolicy(points.map((p) => ({ seq: p.entry.seq, timestamp: p.entry.timestamp, fullSeq: p.chain[0]!.seq })), policy, { zone: resolveZone(TZ), now });
-    const keep = decisions.filter((d) => d.keep).map((d) => d.seq);
-    const expected = [...oracle(points.map((p) => ({ seq: p.entry.seq, timestamp: p.entry.timestamp })), policy, TZ, now).keys()];
-    expect(keep.sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
+    const policy = { daily: 7, weekly: 5, monthly: 12, yearly: 3 };
+    const flags = ["--keep-daily", "7", "--keep-weekly", "5", "--keep-monthly", "12", "--keep-yearly", "3"];
+    const expected = oracle(catalog.entries.map((e) => ({ seq: e.seq, timestamp: e.timestamp })), policy, TZ, now);
     // Sundays 2026-02-22 and -03-01 (weekly), the last 7 days, Jan 31 and Feb 28 (monthly), and the oldest point.
-    expect(keep.length).toBeGreaterThanOrEqual(12);
+    expect(expected.size).toBeGreaterThanOrEqual(12);
 
-    const sel = selectArchives({ entries: catalog.entries, archives: catalog.archives, prefix: "backup", keep, chainOf });
-    applyPrune(catalog, sel, () => {}, () => {});
-    const left = readdirSync(dir).filter((n) => n.endsWith(".tgz")).sort();
-    const needed = new Set(keep.flatMap((seq) => (chainOf("backup", seq) as { name: string }[]).map((a) => a.name)));
-    expect(left).toEqual([...needed].sort());
-    expect(left.length).toBeLessThan(DAYS / 2);
+    const dry = at(now, ["prune", "--backups", dir, ...flags, "--dry-run", "--json"]);
+    expect(dry.stderr).toBe("");
+    expect(dry.status).toBe(0);
+    const doc = JSON.parse(dry.stdout);
+    expect(doc.policy).toBe("keep 7 daily, 5 weekly, 12 monthly, 3 yearly snapshots");
+    expect(doc.points.map((p: { seq: number }) => p.seq)).toEqual(catalog.entries.map((e) => e.seq).reverse());
+    for (const p of doc.points) {
+      expect({ seq: p.seq, keep: p.keep, reasons: p.reasons }).toEqual({ seq: p.seq, keep: expected.has(p.seq), reasons: expected.get(p.seq) ?? [] });
+      expect(p.chain).toEqual(chainOf(p.seq));
+      expect(p.timestamp).toBe(times.get(p.seq)!);
+    }
+    const keep = [...expected.keys()].sort((a, b) => a - b);
+    const needed = [...new Set(keep.flatMap(chainOf))].sort();
+    expect(doc.remove.map((a: { name: string }) => a.name).sort()).toEqual(catalog.archives.map((a) => a.name).filter((n) => !needed.includes(n)).sort());
 
+    // The table: restic's forget --dry-run, times in TZ, then each deletion once.
+    const table = at(now, ["prune", "--backups", dir, ...flags, "--dry-run"]);
+    expect(table.status).toBe(0);
+    const lines = table.stdout.split("\n");
+    expect(lines[0]).toBe(`Applying policy: ${doc.policy}`);
+    expect(lines[1]).toBe(`keep ${keep.length} restore points:`);
+    expect(lines[2]).toMatch(/^seq +time +archives +reasons$/);
+    expect(lines).toContain(`remove ${DAYS - keep.length} restore points:`);
+    for (const p of doc.points) {
+      const shown = formatTime(new Date(p.timestamp * 1000), "%Y-%m-%d %H:%M:%S %Z", { zone: TZ });
+      const reasons = p.keep ? ` +${p.reasons.join(", ")}` : p.stillRestorable ? " +still restorable \\(kept points need its whole chain\\)" : "";
+      const row = new RegExp(`^${p.seq} +${shown} +${p.chain.join(" ").replace(/\./g, "\\.")}${reasons}$`);
+      expect(lines.filter((l) => row.test(l))).toHaveLength(1);
+    }
+    expect(lines.filter((l) => l.startsWith("would delete ")).map((l) => l.split(" ")[2])).toEqual(doc.remove.map((a: { name: string }) => a.name));
+
+    const r = at(now, ["prune", "--backups", dir, ...flags]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`Deleted ${doc.remove.length} archives`);
+    expect(archivesIn(dir)).toEqual(needed);
+    expect(needed.length).toBeLessThan(DAYS / 2);
     const after = readCatalog(dir);
     expect(after.unindexed).toEqual([]);
     expect(after.missing).toEqual([]);
     for (const seq of keep) {
       const target = join(tempDir("retention-restore"), "r");
-      const r = runCommand([BINARY], ["restore", "--backups", dir, "--seq", String(seq), "--to", target, "-q"], { env: { TZ } });
-      expect(r.stderr).toBe("");
-      expect(r.status).toBe(0);
-      const restored = readTree(join(target, "A"));
+      const restored = runCommand([BINARY], ["restore", "--backups", dir, "--seq", String(seq), "--to", target, "-q"], { env: { TZ } });
+      expect(restored.stderr).toBe("");
+      expect(restored.status).toBe(0);
+      const tree = readTree(join(target, "A"));
       const want = trees.get(seq)!;
-      expect([...restored.keys()].sort()).toEqual([...want.keys()].sort());
-      for (const [rel, data] of want) expect(restored.get(rel)!.equals(data)).toBe(true);
+      expect([...tree.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [rel, data] of want) expect(tree.get(rel)!.equals(data)).toBe(true);
     }
   }, 60_000);
 });
