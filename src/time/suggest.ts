@@ -1,7 +1,7 @@
 // chrono-node as a suggester only. It reads far more English than our
 // grammars, but silently misreads much of it (dates get 12:00, "Dec 25th" is
 // the nearest one, "tuesday at 5pm" on a Wednesday is yesterday, the offset of
-// "now" is used across a DST change; docs/notes-time.md has measurements), so
+// "now" is used across a DST change; the README's "Time strings" has measurements), so
 // its reading is only ever shown as a spelling our own parser accepts and
 // maps to the same instant, never used as the value. Loaded lazily: a string
 // we understand never pays for it.

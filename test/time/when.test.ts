@@ -225,7 +225,7 @@ describe("chrono-node suggests, never decides", () => {
   });
 });
 
-describe("chrono-node's misreadings, measured (docs/notes-time.md)", () => {
+describe("chrono-node's misreadings, measured (README, Time strings)", () => {
   const wednesday = new Date("2026-12-02T11:13:45Z");
   test("a date without a time gets 12:00", () => {
     expect(chronoNaive("Dec 25th", wednesday, 0).start.date().toISOString()).toBe("2026-12-25T12:00:00.000Z");
