@@ -55,9 +55,19 @@ function samePlace(a: string, b: string): boolean {
   return pa.kind === "s3" && pb.kind === "s3" && pa.bucket === pb.bucket && pa.prefix === pb.prefix;
 }
 
-async function open(text: string, ctx: CommandContext, signal: AbortSignal | undefined, create: boolean): Promise<Location> {
+/** A destination folder that does not exist yet, as a dry run sees it: empty, and never created. */
+function notYetCreated(loc: Location): Location {
+  return Object.assign(Object.create(loc) as Location, {
+    list: async () => [],
+    readIndex: async () => ({ content: undefined, token: null }),
+    listIncompleteWrites: async () => [],
+  });
+}
+
+async function open(text: string, ctx: CommandContext, signal: AbortSignal | undefined, destination?: { dryRun: boolean }): Promise<Location> {
   const parsed = parseLocation(text);
-  if (parsed.kind === "folder" && create && !statSync(parsed.path, { throwIfNoEntry: false })) {
+  if (parsed.kind === "folder" && destination && !statSync(parsed.path, { throwIfNoEntry: false })) {
+    if (destination.dryRun) return notYetCreated(openLocation(text));
     mkdirSync(parsed.path, { recursive: true, mode: 0o750 });
     ctx.log(`Created ${parsed.path}`);
   }
@@ -94,8 +104,8 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
   const out = options.json ? () => {} : ctx.stdout;
   // The source reads stop at a signal; the destination is opened without it, so that
   // aborting the upload, removing this run's objects and releasing the lock still work after one.
-  const source = await open(from, ctx, ctx.signal, false);
-  const destination = await open(options.to, ctx, undefined, !dryRun);
+  const source = await open(from, ctx, ctx.signal);
+  const destination = await open(options.to, ctx, undefined, { dryRun });
   const started = performance.now();
   const report = await copyBackups({
     source,
