@@ -3,14 +3,14 @@
 // bucket to bucket, twice each; refusals, --prefix, --dry-run, --json. The
 // folder-only cases run without RGW too.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExitCode } from "../../src/errors.ts";
 import { parseIndex } from "../../src/index/tindex.ts";
 import { S3Location, s3ConfigFromEnv } from "../../src/location/s3.ts";
 import { appendTransactions, createStorage } from "../fixtures/generator.ts";
-import { dsbackup, expectedTree, extractedTree, tempDir, type RunResult } from "../helpers.ts";
+import { dsbackup, dsbackupAsync, expectedTree, extractedTree, tempDir, type RunResult } from "../helpers.ts";
 import { newBucket, requireRgw } from "./rgw.ts";
 
 const r = requireRgw("copy to and from buckets", test);
@@ -226,5 +226,56 @@ describe("--prefix, --dry-run, --json", () => {
     expect(doc.indexLines).toEqual([{ seq: 4, kind: "added", line: expect.stringContaining(`# sha256 t-4.tgz ${bytes.length} ${sha(bytes)}`) }]);
     const again = JSON.parse(ok(copy(["--backups", backups, "--to", dest, "--json", "--prefix", "t"])).stdout);
     expect(again).toMatchObject({ copied: [], indexWritten: false, alreadyPresent: [{ name: "t-4.tgz", size: bytes.length, sha256: sha(bytes) }] });
+  });
+});
+
+describe("interrupted and killed copies", () => {
+  /** A source whose one archive is big enough (random, 96 MiB) to be caught mid-upload. */
+  function bigSource(): string {
+    const dir = tempDir("copy-big");
+    writeFileSync(join(dir, "tindex"), "1     1790000000   0000000000000001\n");
+    writeFileSync(join(dir, "big-1.tgz"), randomBytes(96 << 20));
+    return dir;
+  }
+  async function startCopy(args: string[]) {
+    const run = dsbackupAsync(["copy", ...args], { env });
+    let err = "";
+    run.child.stderr!.on("data", (d) => (err += d));
+    const t0 = Date.now();
+    while (!err.includes("Copying big-1.tgz") && Date.now() - t0 < 20_000) await Bun.sleep(20);
+    await Bun.sleep(400); // some parts are on their way
+    return run;
+  }
+
+  s3test("SIGINT mid-upload: exit 130, no object and no index appear, nothing is left incomplete", async () => {
+    const src = bigSource();
+    const name = await newBucket(r!, "copy");
+    const run = await startCopy(["--backups", src, "--to", `s3://${name}/p`]);
+    run.child.kill("SIGINT");
+    const res = await run.done;
+    expect(res.status).toBe(ExitCode.interrupted);
+    expect(res.stderr + res.stdout).not.toContain(SECRET);
+    const loc = new S3Location(name, "p", s3ConfigFromEnv(env));
+    expect(await loc.list()).toEqual([]);
+    expect(await loc.listIncompleteWrites()).toEqual([]);
+  });
+
+  s3test("SIGKILL mid-upload: the next copy aborts the leftover upload, says so, and copies", async () => {
+    const src = bigSource();
+    const name = await newBucket(r!, "copy");
+    const run = await startCopy(["--backups", src, "--to", `s3://${name}/p`]);
+    run.child.kill("SIGKILL");
+    await run.done;
+    const loc = new S3Location(name, "p", s3ConfigFromEnv(env));
+    expect((await loc.listIncompleteWrites()).map((w) => w.name)).toEqual(["big-1.tgz"]);
+    expect((await loc.list()).map((o) => o.name)).not.toContain("big-1.tgz");
+    // The lock of the killed run is fresh: the next run is refused (exit 11) until it is released or stale.
+    const locked = copy(["--backups", src, "--to", `s3://${name}/p`]);
+    expect(locked.status).toBe(ExitCode.locked);
+    await loc.delete(".tindex.lock"); // as a lease expiry would
+    const next = ok(copy(["--backups", src, "--to", `s3://${name}/p`]));
+    expect(next.stderr).toContain(`s3://${name}/p: aborted 1 incomplete write of a killed run: big-1.tgz`);
+    expect(await loc.listIncompleteWrites()).toEqual([]);
+    expect((await loc.stat("big-1.tgz"))?.size).toBe(96 << 20);
   });
 });
