@@ -67,7 +67,7 @@ beforeAll(() => {
   backups = join(home, "backups");
   expect(archivesIn(backups)).toEqual(["s-1-to-2.tgz", "s-1.tgz", "s-2-to-3.tgz", "s-5-to-6.tgz", "t-4.tgz"]);
   expect(indexText(backups)).toContain("# stdout s-5.tgz");
-});
+}, 60_000);
 
 /** The copy's tindex: the source's lines, each recording its archives' true size and sha256. */
 function expectFaithfulCopy(dir: string, lines = bareLines(backups), names = archivesIn(backups)) {
@@ -103,17 +103,22 @@ describe("copy round trip", () => {
     }
     expectFaithfulCopy(down1);
     expectFaithfulCopy(down2);
+    // verify finds in the copy exactly what it finds in the source (every archive ok; restore point 6
+    // needs s-5.tgz, which went to standard output).
+    const verify = (dir: string) => dsbackup(["verify", "--backups", dir]).stdout.replaceAll(dir, "DIR");
+    expect(verify(down2)).toBe(verify(backups));
+    expect(verify(down2).match(/^ok /gm)).toHaveLength(5);
     // The bucket's index is the same text as the folders' copies of it.
     expect(indexText(down2)).toBe(indexText(down1));
     for (const [args, tree] of [[["--prefix", "s", "--seq", "3"], treeAt3], [["--prefix", "t"], treeAt4]] as const) {
       const target = join(tempDir("copy-restore"), "restored");
       const res = dsbackup(["restore", "--backups", down2, "--to", target, ...args]);
-      expect(res.status).toBe(0);
+      expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
       expect(extractedTree(target)).toEqual(tree);
     }
     // And straight from the bucket again, when the folder copy already has all: still nothing to do.
     expect(ok(copy(["--backups", b2, "--to", down1])).stdout).toStartWith("nothing to copy");
-  });
+  }, 60_000);
 
   test("folder -> folder (no RGW needed): the same faithful copy, and the second run copies nothing", () => {
     const dest = join(tempDir("copy-ff"), "deep", "backups");
@@ -122,7 +127,7 @@ describe("copy round trip", () => {
     expectFaithfulCopy(dest);
     const again = ok(copy(["--backups", backups, "--to", dest]));
     expect(again.stdout).toBe(`nothing to copy: ${dest} already has every archive of ${backups}\n`);
-  });
+  }, 60_000);
 });
 
 describe("refusals: exit 13 and nothing copied", () => {
@@ -139,7 +144,7 @@ describe("refusals: exit 13 and nothing copied", () => {
     expect(res.stderr).toContain(`"${indexText(backups).split("\n")[src.line - 1]!.trimEnd()}"`);
     expect(visible(dest)).toEqual(["tindex"]);
     expect(indexText(dest)).toBe(theirs);
-  });
+  }, 60_000);
 
   test("an archive in the destination with other bytes (same size, no recorded sha256) is never overwritten", () => {
     const dest = tempDir("copy-bytes");
@@ -157,7 +162,7 @@ describe("refusals: exit 13 and nothing copied", () => {
     const shorter = copy(["--backups", backups, "--to", dest]);
     expect(shorter.status).toBe(ExitCode.refused);
     expect(shorter.stderr).toContain(`${original.length} bytes in ${backups}, 1000 bytes in ${dest}`);
-  });
+  }, 60_000);
 
   s3test("in a bucket: an object with other bytes than the sha256 its index records", async () => {
     const bucket = `s3://${await newBucket(r!, "copy")}/b`;
@@ -172,8 +177,21 @@ describe("refusals: exit 13 and nothing copied", () => {
     expect(res.status).toBe(1); // the bucket's object fails its own recorded sha256 on the way down
     expect(res.stderr).toContain("t-4.tgz failed its check after the copy");
     expect(res.stderr).toContain(`the source's index records ${original.length} bytes with sha256 ${sha(original)}`);
-  });
+  }, 60_000);
 });
+
+test("a source without tindex is refused (exit 13); an archive without an index line is named and not copied", () => {
+  const src = tempDir("copy-noindex");
+  writeFileSync(join(src, "x-1.tgz"), "x");
+  const none = copy(["--backups", src, "--to", join(src, "d")]);
+  expect(none.status).toBe(ExitCode.refused);
+  expect(none.stderr).toContain(`${src} has no tindex`);
+  writeFileSync(join(src, "tindex"), "2     1790000000   0000000000000002\n");
+  writeFileSync(join(src, "x-2.tgz"), "y");
+  const res = ok(copy(["--backups", src, "--to", join(src, "d")]));
+  expect(res.stderr).toContain("x-1.tgz is not in the index of");
+  expect(archivesIn(join(src, "d"))).toEqual(["x-2.tgz"]);
+}, 60_000);
 
 describe("--prefix, --dry-run, --json", () => {
   test("--prefix copies only that prefix's archives, plus the streamed reference line its incremental starts from", () => {
@@ -188,7 +206,7 @@ describe("--prefix, --dry-run, --json", () => {
     // Line 5 went along without an archive, its comment kept.
     expect(indexText(dest)).toContain("# stdout s-5.tgz");
     expect(ok(copy(["--backups", backups, "--to", dest])).stdout).toStartWith("nothing to copy");
-  });
+  }, 60_000);
 
   test("--dry-run lists what would be copied and changes nothing (a missing folder is not created)", () => {
     const dest = join(tempDir("copy-dry"), "b");
@@ -203,7 +221,7 @@ describe("--prefix, --dry-run, --json", () => {
     expect(dry.stdout).toContain("Would copy 4 archives");
     expect(indexText(dest)).toBe(before);
     expect(archivesIn(dest)).toEqual(["t-4.tgz"]);
-  });
+  }, 60_000);
 
   test("--json: one document with the documented keys", () => {
     const dest = join(tempDir("copy-json"), "b");
@@ -226,7 +244,7 @@ describe("--prefix, --dry-run, --json", () => {
     expect(doc.indexLines).toEqual([{ seq: 4, kind: "added", line: expect.stringContaining(`# sha256 t-4.tgz ${bytes.length} ${sha(bytes)}`) }]);
     const again = JSON.parse(ok(copy(["--backups", backups, "--to", dest, "--json", "--prefix", "t"])).stdout);
     expect(again).toMatchObject({ copied: [], indexWritten: false, alreadyPresent: [{ name: "t-4.tgz", size: bytes.length, sha256: sha(bytes) }] });
-  });
+  }, 60_000);
 });
 
 describe("interrupted and killed copies", () => {
@@ -258,7 +276,7 @@ describe("interrupted and killed copies", () => {
     const loc = new S3Location(name, "p", s3ConfigFromEnv(env));
     expect(await loc.list()).toEqual([]);
     expect(await loc.listIncompleteWrites()).toEqual([]);
-  });
+  }, 60_000);
 
   s3test("SIGKILL mid-upload: the next copy aborts the leftover upload, says so, and copies", async () => {
     const src = bigSource();
@@ -277,5 +295,5 @@ describe("interrupted and killed copies", () => {
     expect(next.stderr).toContain(`s3://${name}/p: aborted 1 incomplete write of a killed run: big-1.tgz`);
     expect(await loc.listIncompleteWrites()).toEqual([]);
     expect((await loc.stat("big-1.tgz"))?.size).toBe(96 << 20);
-  });
+  }, 60_000);
 });
