@@ -132,11 +132,14 @@ export async function copyBackups(opts: CopyOptions): Promise<CopyReport> {
     }
     // The token read now is what the index commit at the end is conditional on.
     const destIndex = await destination.readIndex();
+    // The source is not locked (a backup may be running there): listed before its index is read,
+    // an archive that appears in between has no line yet and is simply left for the next copy.
+    const sourceObjects = await source.list();
     const srcIndex = await source.readIndex();
     if (srcIndex.content === undefined) {
       throw new CopyRefusedError(`${source.display} has no ${INDEX_OBJECT}: there are no index lines to copy (dsbackup rebuild-index --backups ${source.display} writes one from the archives)`);
     }
-    const [sourceObjects, destObjects] = [await source.list(), await destination.list()];
+    const destObjects = await destination.list();
     const src = indexText(source, srcIndex.content);
     const dst = indexText(destination, destIndex.content);
     const plan = planCopy({ source: src, sourceObjects, destination: dst, destObjects, prefix: opts.prefix });

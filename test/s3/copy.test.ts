@@ -247,6 +247,18 @@ describe("--prefix, --dry-run, --json", () => {
   }, 60_000);
 });
 
+s3test("a wrong secret (exit 17) and a missing bucket (exit 18): one line, no secret, nothing copied", async () => {
+  const bucket = await newBucket(r!, "copy");
+  const wrong = dsbackup(["copy", "--backups", backups, "--to", `s3://${bucket}/p`], { env: { ...env, AWS_SECRET_ACCESS_KEY: "wrong-secret-1234567890" } });
+  expect(wrong.status).toBe(ExitCode.s3Credentials);
+  expect(wrong.stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(wrong.stdout + wrong.stderr).not.toContain("wrong-secret-1234567890");
+  const missing = copy(["--backups", `s3://no-such-bucket-${process.pid}/p`, "--to", join(tempDir("copy-nb"), "d")]);
+  expect(missing.status).toBe(ExitCode.s3NoBucket);
+  const loc = new S3Location(bucket, "p", s3ConfigFromEnv(env));
+  expect(await loc.list()).toEqual([]);
+}, 60_000);
+
 describe("interrupted and killed copies", () => {
   /** A source whose one archive is big enough (random, 96 MiB) to be caught mid-upload. */
   function bigSource(): string {
