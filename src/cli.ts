@@ -13,6 +13,7 @@ import { statusCommand } from "./commands/status.ts";
 import { rebuildIndexCommand } from "./commands/rebuild-index.ts";
 import { manCommand } from "./commands/man.ts";
 import { completeCommand, completionCommand } from "./commands/completion.ts";
+import { copyCommand } from "./commands/copy.ts";
 import { InvalidDateError } from "./time/parse.ts";
 import type { CommandContext } from "./commands/context.ts";
 import { versionLine } from "./version.ts";
@@ -32,6 +33,7 @@ const HANDLERS: Record<string, Handler> = {
   prune: (p, ctx) => pruneCommand(p.options, ctx),
   status: (p, ctx) => statusCommand(p.options, ctx),
   "rebuild-index": (p, ctx) => rebuildIndexCommand(p.options, ctx),
+  copy: (p, ctx) => copyCommand(p.options, ctx),
   snapshot: (p, ctx) => snapshotCommand(p.passthrough, ctx),
   date: (p, ctx) => runDate(p.passthrough, { stdout: ctx.stdout, env: ctx.env, warn: ctx.warn }),
   man: (_p, ctx) => manCommand(ctx),

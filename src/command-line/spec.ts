@@ -230,6 +230,32 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: "copy",
+    summary: "copy every archive a folder or bucket lacks to it, checked, then their index lines",
+    usage: ["copy --to LOCATION (--storage DIR | --backups LOCATION) [--prefix NAME] [--dry-run] [--json] [-q]"],
+    description: [
+      "LOCATION is a folder or s3://BUCKET/PATH, either way round. Each archive the destination lacks is streamed across (never staged on local disk), " +
+        "its size and sha256 checked against what the source's index records and what the destination reports; then the source's index lines for them, " +
+        "with their sha256 comments, are merged into the destination's tindex in sequence order by one conditional write. A second run copies nothing.",
+      "Refuses (exit 13) before copying anything when the two indexes disagree about a sequence number, or when an archive in both differs; archives are never overwritten.",
+    ],
+    options: [
+      { name: "to", value: "LOCATION", description: "where to copy to: a folder (created if missing) or s3://BUCKET/PATH", complete: "dir" },
+      { ...storageFolder, description: "copy from this storage home's backups/ folder" },
+      { ...backups, value: "LOCATION", description: "copy from this backups folder or s3://BUCKET/PATH" },
+      { ...prefix, description: "copy only archives of this prefix (and the reference lines their incrementals need)" },
+      { ...dryRun, description: "only print what would be copied (nothing is locked, written or aborted)" },
+      { ...json, description: "print the report as one JSON document on stdout" },
+      { ...quiet, description: "no per-archive messages on stderr; only warnings and errors" },
+      help,
+    ],
+    positionals: { kind: "none" },
+    examples: [
+      { command: "dsbackup copy --storage /var/zope/storage --to s3://backups/zope", comment: "off-site, after each backup" },
+      { command: "dsbackup copy --backups s3://backups/zope --to /mnt/restore/backups", comment: "back down on a new machine" },
+    ],
+  },
+  {
     name: "status",
     summary: "the newest and oldest restorable points, the newest one's age and chain; exit 15 when older than --max-age",
     usage: ["status (--storage DIR | --backups DIR) [--prefix NAME] [--max-age DURATION] [--json | --nagios] [--metrics-file FILE]"],

@@ -66,7 +66,7 @@ describe("bash", () => {
 
   test("commands and backup words; per-command options; no option of another command", () => {
     if (!hasBash) return console.warn("SKIP: bash not installed");
-    expect(bashComplete(BINARY, "").sort()).toEqual(["completion", "date", "full", "help", "inc", "list", "man", "prefix", "prune", "rebuild-index", "restore", "snapshot", "status", "verify"]);
+    expect(bashComplete(BINARY, "").sort()).toEqual(["completion", "copy", "date", "full", "help", "inc", "list", "man", "prefix", "prune", "rebuild-index", "restore", "snapshot", "status", "verify"]);
     expect(bashComplete(BINARY, "prune", "--")).toContain("--keep-full");
     expect(bashComplete(BINARY, "list", "--")).not.toContain("--keep-full");
     expect(bashComplete(BINARY, "--storage", home, "full", "")).toEqual(["prefix", "full", "inc"]);
