@@ -7,7 +7,11 @@
 // for 90,000) with the fixture generator, warms the page cache, then runs
 // the contenders in turn, --reps rounds, and prints medians, ratios to
 // dsbackup, archive sizes and peak RSS (from the children's rusage).
-import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from "node:fs";
+// Encrypted full backups (age X25519, and --passphrase to add scrypt) run in
+// the same rounds on the same storage, for their ratio to the plain one
+// (issue 13's target: at most 1.25 x, peak RSS under 100 MiB for X25519).
+import { mkdtempSync, readdirSync, rmSync, statSync, existsSync, writeFileSync } from "node:fs";
+import { generateX25519Identity, identityToRecipient } from "age-encryption";
 import { tmpdir, availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,6 +23,7 @@ const { values } = parseArgs({
     reps: { type: "string", default: "5" },
     storage: { type: "string" },
     binary: { type: "string", default: "dist/dsbackup" },
+    passphrase: { type: "boolean", default: false },
   },
 });
 const files = Number(values.files);
@@ -78,7 +83,7 @@ interface Contender {
 
 const backupsDir = join(home, "backups");
 const dsArchive = () => {
-  const names = readdirSync(backupsDir).filter((n) => n.endsWith(".tgz") || n.endsWith(".tar.gz"));
+  const names = readdirSync(backupsDir).filter((n) => n.endsWith(".tgz") || n.endsWith(".tar.gz") || n.endsWith(".tgz.age"));
   if (names.length !== 1) throw new Error(`expected one archive in ${backupsDir}, found ${names.join(", ") || "none"}`);
   return join(backupsDir, names[0]!);
 };
@@ -90,6 +95,14 @@ const contenders: Contender[] = [
     after: () => rmSync(dsArchive()),
   },
 ];
+// The same full backup encrypted: X25519 (the recipient of a throw-away identity), and optionally a passphrase.
+const recipient = await identityToRecipient(await generateX25519Identity());
+contenders.push({ label: "dsbackup full --recipient", cmd: [binary, "--storage", home, "-q", "--recipient", recipient, "full"], output: dsArchive, after: () => rmSync(dsArchive()) });
+if (values.passphrase) {
+  const passFile = join(work, "passphrase.txt");
+  writeFileSync(passFile, "bench passphrase\n");
+  contenders.push({ label: "dsbackup full --passphrase-file", cmd: [binary, "--storage", home, "-q", "--passphrase-file", passFile, "full"], output: dsArchive, after: () => rmSync(dsArchive()) });
+}
 const sh = (pipeline: string): string[] => ["sh", "-c", `${pipeline} > '${out}'`];
 if (which("cpio")) contenders.push({ label: "find | cpio -o -H ustar | gzip", cmd: sh("find . | cpio -o -H ustar 2>/dev/null | gzip"), output: () => out });
 else console.log("SKIP find | cpio | gzip: cpio not found");
@@ -152,6 +165,16 @@ try {
     const m = median(ss.map((s) => s.wall));
     console.log(
       `${c.label.padEnd(32)} ${m.toFixed(2).padStart(9)} ${Math.min(...ss.map((s) => s.wall)).toFixed(2).padStart(7)} ${(m / ds).toFixed(2).padStart(11)} ${median(ss.map((s) => s.cpu)).toFixed(2).padStart(7)} ${(ss.at(-1)!.size / 1e6).toFixed(2).padStart(9)} ${(Math.max(...ss.map((s) => s.rss)) / 2 ** 20).toFixed(1).padStart(13)}`,
+    );
+  }
+
+  for (const label of ["dsbackup full --recipient", "dsbackup full --passphrase-file"]) {
+    const ss = samples.get(label);
+    if (!ss) continue;
+    const ratios = ss.map((x, i) => x.wall / samples.get("dsbackup full")![i]!.wall);
+    console.log(
+      `\n${label}: ${(median(ss.map((x) => x.wall)) / ds).toFixed(2)} x the plain full backup (median of medians; per round ${ratios.map((r) => r.toFixed(2)).join(" ")}), ` +
+        `peak RSS ${(Math.max(...ss.map((x) => x.rss)) / 2 ** 20).toFixed(1)} MiB`,
     );
   }
 

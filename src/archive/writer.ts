@@ -604,3 +604,31 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
     off += n;
   }
 }
+
+/**
+ * A ByteSink over a descriptor, for a layer between the writer and the file
+ * (the encryption): files and devices through fs.write, pipes and sockets
+ * through Bun's writer as Output does. Errors are FileError("write") naming
+ * the descriptor as the writer's own are.
+ */
+export function descriptorSink(fd: number): ByteSink {
+  let st;
+  try {
+    st = fstatSync(fd);
+  } catch (err) {
+    throw fileError("write", describeOutput(fd), err);
+  }
+  const pipe = st.isFIFO() || st.isSocket() ? Bun.file(fd).writer({ highWaterMark: BLOCK_SIZE }) : null;
+  return {
+    label: describeOutput(fd),
+    async write(data) {
+      if (!pipe) return writeAll(fd, data);
+      try {
+        pipe.write(data);
+        await pipe.flush();
+      } catch (err) {
+        throw fileError("write", describeOutput(fd), err);
+      }
+    },
+  };
+}

@@ -4,7 +4,8 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, NothingWrittenError, StorageError, UsageError, fileError } from "../errors.ts";
-import { writeArchive, type ArchiveEntry } from "../archive/writer.ts";
+import { descriptorSink, writeArchive, type ArchiveEntry } from "../archive/writer.ts";
+import { AGE_SUFFIX, encryptingSink, type EncryptionKey } from "../crypto/index.ts";
 import { formatIndexLine, chooseReference, nextSequence, STREAMED_MARK, type IndexEntry } from "../index/tindex.ts";
 import { appendIndexLine, INDEX_NAME, lockIndex, readIndex } from "../index/index-file.ts";
 import { humanSize } from "../human-size.ts";
@@ -26,6 +27,8 @@ export interface BackupOptions {
   orFull?: boolean;
   /** Write the (single) archive to this descriptor instead of backups/. */
   outputFd?: number;
+  /** Encrypt every archive with age to this key: NAME.tgz.age, never a plaintext byte on disk. */
+  encryption?: EncryptionKey | null;
   /** TZ for the times in messages (resolved WHEN, reference backups); UTC when absent. */
   zone?: string;
   level?: number;
@@ -56,6 +59,10 @@ export interface WrittenArchive {
   tarBytes: number;
   /** Bytes of the .tgz (compressed) written. */
   compressedBytes: number;
+  /** Encrypted with age (NAME.tgz.age). */
+  encrypted: boolean;
+  /** Bytes stored: the .tgz, or the .tgz.age (age adds a header and 16 bytes per 64 KiB). */
+  storedBytes: number;
   /** Seconds spent writing this archive. */
   seconds: number;
 }
@@ -195,13 +202,14 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
 
   // Decide every archive first, so refusals and name clashes cost nothing.
   const plans: Plan[] = [];
+  const tgz = opts.encryption ? `.tgz${AGE_SUFFIX}` : ".tgz";
   const fullPlan = (prefix: string): Plan => ({
     kind: "full",
     prefix,
-    finalName: `${prefix}-${seq}.tgz`,
+    finalName: `${prefix}-${seq}${tgz}`,
     entries: () => fullBackupEntries(storage, { warn }),
   });
-  const hasFull = (prefix: string) => plans.some((p) => p.kind === "full" && p.finalName === `${prefix}-${seq}.tgz`);
+  const hasFull = (prefix: string) => plans.some((p) => p.kind === "full" && p.finalName === `${prefix}-${seq}${tgz}`);
   // A step that cannot be done: with --or-full a full backup instead, else a refusal (exit 13).
   const refuse = (step: StepReport, message: string) => {
     step.message = message;
@@ -212,13 +220,13 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
     }
     log(`${message}; taking a full backup instead (--or-full)`);
     step.outcome = "full-instead";
-    step.archive = `${step.prefix}-${seq}.tgz`;
+    step.archive = `${step.prefix}-${seq}${tgz}`;
     if (!hasFull(step.prefix)) plans.push(fullPlan(step.prefix));
   };
   for (const step of opts.steps) {
     if (step.kind === "full") {
       const same = hasFull(step.prefix);
-      report.steps.push({ command: "full", prefix: step.prefix, outcome: same ? "same-full" : "written", archive: `${step.prefix}-${seq}.tgz` });
+      report.steps.push({ command: "full", prefix: step.prefix, outcome: same ? "same-full" : "written", archive: `${step.prefix}-${seq}${tgz}` });
       if (!same) plans.push(fullPlan(step.prefix));
       continue;
     }
@@ -264,11 +272,11 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       log(`Ignoring empty incremental backup: nothing changed since backup ${reference.seq}`);
       continue;
     }
-    stepReport.archive = `${step.prefix}-${reference.seq}-to-${seq}.tgz`;
+    stepReport.archive = `${step.prefix}-${reference.seq}-to-${seq}${tgz}`;
     plans.push({
       kind: "inc",
       prefix: step.prefix,
-      finalName: `${step.prefix}-${reference.seq}-to-${seq}.tgz`,
+      finalName: `${step.prefix}-${reference.seq}-to-${seq}${tgz}`,
       reference,
       entries: () => incrementalBackupEntries(storage, newestTid, L),
     });
@@ -303,13 +311,17 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       const line = opts.progress?.start(plan.kind, plan.kind === "full" ? readStats(backupsDir)?.fullFiles : undefined);
       const started = performance.now();
       let result;
+      // Encrypted: the writer's compressed blocks go through the cipher to the
+      // descriptor; no plaintext byte is written anywhere.
+      const sealed = opts.encryption ? encryptingSink(opts.encryption, descriptorSink(fd)) : undefined;
       try {
-        result = await writeArchive(plan.entries(), fd, {
+        result = await writeArchive(plan.entries(), sealed ?? fd, {
           level: opts.level,
           jobs: opts.jobs,
           signal: opts.signal,
           onProgress: line ? (p) => line.update(p) : undefined,
         });
+        await sealed?.end();
       } catch (err) {
         // The writer knows only a descriptor: name the archive the user asked for.
         if (err instanceof FileError && err.operation === "write" && err.path.startsWith("the archive")) {
@@ -320,7 +332,8 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
         line?.clear();
       }
       temps.at(-1)?.seal();
-      log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)} compressed`);
+      const stored = sealed ? `, ${humanSize(sealed.bytesWritten)} encrypted` : "";
+      log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)} compressed${stored}`);
       report.archives.push({
         kind: plan.kind,
         name: plan.finalName,
@@ -333,6 +346,8 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
         contentBytes: result.inputBytes,
         tarBytes: result.tarBytes,
         compressedBytes: result.outputBytes,
+        encrypted: sealed !== undefined,
+        storedBytes: sealed?.bytesWritten ?? result.outputBytes,
         seconds: (performance.now() - started) / 1000,
       });
     }

@@ -27,9 +27,9 @@ export interface StaleTemp {
   action: "complete" | "remove";
 }
 
-/** The sequence number an archive name ends with (`P-7.tgz`, `P-5-to-7.tgz`), if it is an archive name. */
+/** The sequence number an archive name ends with (`P-7.tgz`, `P-5-to-7.tgz`, `P-7.tgz.age`), if it is an archive name. */
 export function archiveSequence(finalName: string): number | undefined {
-  const m = /-(\d{1,9})\.tgz$/.exec(finalName);
+  const m = /-(\d{1,9})\.tgz(?:\.age)?$/.exec(finalName);
   return m ? Number(m[1]) : undefined;
 }
 

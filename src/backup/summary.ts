@@ -24,6 +24,7 @@ export function summaryLines(report: BackupReport, durationSeconds: number): str
     (a) =>
       `  ${a.name.padEnd(width)}  ${(a.kind === "full" ? "full" : `changes since ${a.reference}`).padEnd(17)}` +
       `  ${plural(a.files, "file")}, tar ${humanSize(a.tarBytes)}, compressed ${humanSize(a.compressedBytes)}` +
+      (a.encrypted ? `, encrypted ${humanSize(a.storedBytes)}` : "") +
       (a.streamed ? " (to standard output)" : ""),
   );
   const commit = report.indexCommitted
@@ -45,6 +46,8 @@ function archiveJson(a: WrittenArchive) {
     contentBytes: a.contentBytes,
     tarBytes: a.tarBytes,
     compressedBytes: a.compressedBytes,
+    encrypted: a.encrypted,
+    storedBytes: a.storedBytes,
     seconds: Math.round(a.seconds * 1000) / 1000,
   };
 }

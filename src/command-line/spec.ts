@@ -106,6 +106,16 @@ function keepCount(rule: string, description: string): OptionSpec {
 function keepWithin(rule: string, description: string): OptionSpec {
   return { name: `keep-${rule}`, value: "DURATION", description: `keep ${description}`, complete: "none" };
 }
+// age encryption (issue 13): backup encrypts, restore, verify and rebuild-index decrypt.
+const encryptOptions: OptionSpec[] = [
+  { name: "recipient", value: "AGE1...", repeatable: true, description: "encrypt each archive to this age X25519 recipient (NAME.tgz.age); repeatable", complete: "none" },
+  { name: "recipients-file", value: "FILE", repeatable: true, description: "encrypt to every recipient in FILE (one per line, # comments, as age -R); repeatable", complete: "file" },
+  { name: "passphrase-file", value: "FILE", description: "encrypt with the passphrase on FILE's first line (scrypt, as age -p); not with recipients", complete: "file" },
+];
+const decryptOptions: OptionSpec[] = [
+  { name: "identity", value: "FILE", repeatable: true, description: "decrypt .tgz.age archives with the age-keygen identities in FILE (also $DSBACKUP_IDENTITY_FILE); repeatable", complete: "file" },
+  { name: "passphrase-file", value: "FILE", description: "decrypt .tgz.age archives with the passphrase on FILE's first line", complete: "file" },
+];
 
 /** Options accepted before or without any command. */
 export const GLOBAL_OPTIONS: OptionSpec[] = [
@@ -120,7 +130,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "backup",
     summary: "take backups: [prefix NAME] full | inc WHEN ... (one sequence number per run)",
-    usage: ["--storage DIR [OPTIONS] [prefix NAME] full|inc WHEN ..."],
+    usage: ["--storage DIR [OPTIONS] [--recipient AGE1... | --recipients-file FILE | --passphrase-file FILE] [prefix NAME] full|inc WHEN ..."],
     description: [
       "The original tool's command language: the words are applied left to right in one run and share one backup sequence number. " +
         "prefix NAME sets the archive name prefix for the words after it (default backup); full writes a complete copy; " +
@@ -136,6 +146,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: "wait", value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "keep retrying this long while the storage is locked or busy (recombining after snapshot mode)", default: "0", complete: "none" },
       { ...json, description: "print the run's summary as one JSON document on stdout, also for refusals (not with --output -)" },
       metricsFile,
+      ...encryptOptions,
       quiet,
       help,
     ],
@@ -145,6 +156,7 @@ export const COMMANDS: CommandSpec[] = [
       { command: 'dsbackup --storage /var/zope/storage prefix mystorage inc "36 hours ago"', comment: "backups/mystorage-5-to-7.tgz" },
       { command: 'dsbackup --storage /var/zope/storage prefix x full inc "36 hours ago"', comment: "two archives, one index line" },
       { command: "dsbackup --storage /var/zope/storage --output - full | ssh host 'cat > x.tgz'" },
+      { command: "dsbackup --storage /var/zope/storage --recipients-file /etc/dsbackup/recipients full", comment: "backups/backup-8.tgz.age" },
     ],
   },
   {
@@ -159,7 +171,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "restore",
     summary: "restore a storage from its backups into an empty or new folder",
-    usage: ["restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--skip ARCHIVE]... [--prefix NAME] [--verify] [--dry-run] [--json]"],
+    usage: ["restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--skip ARCHIVE]... [--prefix NAME] [--verify] [--dry-run] [--json] [--identity FILE]... [--passphrase-file FILE]"],
     description: [
       "Plans the shortest chain of archives to the restore point (the newest, or the one named by --at or --seq), prints it, and extracts it into a temporary folder beside TARGET that is renamed to TARGET only when complete.",
     ],
@@ -172,6 +184,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: "verify", description: "also check every record and the transaction chain before TARGET appears" },
       { ...dryRun, description: "only print the plan (with --verify: and verify its archives)" },
       { ...json, description: "print the plan (and result) as JSON" },
+      ...decryptOptions,
       help,
     ],
     positionals: {
@@ -189,9 +202,9 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "verify",
     summary: "read archives completely and check every record; exit 1 on any problem",
-    usage: ["verify (--backups DIR | --storage DIR) [--prefix NAME] [--json] [--metrics-file FILE] [ARCHIVE...]"],
+    usage: ["verify (--backups DIR | --storage DIR) [--prefix NAME] [--json] [--identity FILE]... [--passphrase-file FILE] [--metrics-file FILE] [ARCHIVE...]"],
     description: ["Reads every indexed archive (or the ARCHIVEs named) completely: gzip members, tar stream, every record, and the transaction chain against the index."],
-    options: [...folderOptions, { ...json, description: "machine-readable report (see README)" }, metricsFile, help],
+    options: [...folderOptions, { ...json, description: "machine-readable report (see README)" }, ...decryptOptions, metricsFile, help],
     positionals: { kind: "list", name: "ARCHIVE", min: 0, max: Infinity, complete: "archive" },
     examples: [{ command: "dsbackup verify --backups /var/zope/storage/backups" }, { command: "dsbackup --storage /var/zope/storage verify backup-12.tgz" }],
   },
@@ -277,7 +290,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "rebuild-index",
     summary: "write a new tindex from the archives alone (a tape or bucket copy without its index)",
-    usage: ["rebuild-index (--backups DIR | --storage DIR) [--force] [-q]"],
+    usage: ["rebuild-index (--backups DIR | --storage DIR) [--force] [-q] [--identity FILE]... [--passphrase-file FILE]"],
     description: [
       "Each line takes the sequence number and reference from the archive's name and the tid from the archive's A/x.serial; the snapshot time is the archive's newest transaction time, said in a # comment on the line. Refuses (exit 13) while a tindex exists, unless --force, which keeps the old one as tindex.old-TIMESTAMP.",
     ],
@@ -286,6 +299,7 @@ export const COMMANDS: CommandSpec[] = [
       backups,
       { name: "force", description: "replace an existing tindex, keeping it as tindex.old-TIMESTAMP (UTC)" },
       { ...quiet, description: "no progress line and no messages but warnings and errors" },
+      ...decryptOptions,
       help,
     ],
     positionals: { kind: "none" },
@@ -409,12 +423,14 @@ export const ENVIRONMENT: { name: string; description: string }[] = [
   { name: "SNAPSHOT_VERSION, SNAPSHOT_DIRECTORY, SNAPSHOT_TIMESTAMP", description: "set by dsbackup snapshot (or the original snapshot tool) for COMMAND: the storage is in snapshot mode; --storage may then be omitted" },
   { name: "DSBACKUP_XMLRPC_TIMEOUT_MS", description: "timeout of each XML-RPC call of an http snapshot method (default 30000)" },
   { name: "DSBACKUP_DEBUG", description: "print the stack of an internal error" },
+  { name: "DSBACKUP_IDENTITY_FILE", description: "one more age identity file for restore, verify and rebuild-index (after those of --identity)" },
 ];
 
 /** Files the tool reads and writes (man page FILES). */
 export const FILES: { path: string; description: string }[] = [
   { path: "HOME/backups/tindex", description: "the index: one line per run, sequence, snapshot time, newest tid" },
   { path: "HOME/backups/PREFIX-N.tgz, PREFIX-R-to-N.tgz", description: "full and incremental archives (gzip-compressed ustar)" },
+  { path: "HOME/backups/PREFIX-N.tgz.age, PREFIX-R-to-N.tgz.age", description: "the same, encrypted with age (age -d -i KEY FILE | tar tz reads them)" },
   { path: "HOME/config/snapshot.conf", description: "how to put the storage into snapshot mode" },
   { path: "HOME/misc/sublock, HOME/misc/lock", description: "the storage's flock(2) locks, shared with the Python storage" },
 ];

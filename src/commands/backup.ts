@@ -10,8 +10,9 @@ import type { CommandContext } from "./context.ts";
 import { progressLine } from "../backup/progress.ts";
 import { json } from "./backups-folder.ts";
 import { withRunMetrics, type RunMetrics } from "./run-metrics.ts";
+import { encryptionKey, type EncryptOptions } from "./keys.ts";
 
-export interface BackupCommandOptions {
+export interface BackupCommandOptions extends EncryptOptions {
   /** `--storage DIR`: the storage home (not needed under `dsbackup snapshot`). */
   storage?: string;
   /** `--or-full`: for inc, take a full backup when there is no reference backup (default off). */
@@ -108,6 +109,8 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
       );
     }
   }
+  // Key files are read (and refused) before the storage is touched.
+  const encryption = await encryptionKey(options);
   const home = resolveHome(options.storage, env);
   facts.storage = home;
   const storage = openStorage(home); // refuse a non-storage before touching its lock
@@ -139,6 +142,7 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
       steps,
       orFull: options.orFull,
       outputFd: options.output === "-" ? 1 : undefined,
+      encryption,
       zone: env.TZ,
       level,
       jobs,

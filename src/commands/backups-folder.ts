@@ -106,7 +106,7 @@ export function json(value: unknown): string {
 
 /** The JSON form of an archive, shared by list, restore plans and verify. */
 export function archiveJson(a: CatalogArchive) {
-  return { name: a.name, prefix: a.prefix, kind: a.kind, reference: a.reference ?? null, seq: a.seq, size: a.size };
+  return { name: a.name, prefix: a.prefix, kind: a.kind, reference: a.reference ?? null, seq: a.seq, size: a.size, encrypted: a.encrypted };
 }
 
 /** "full" or "REF-to-SEQ". */

@@ -55,7 +55,7 @@ export async function listCommand(options: ListOptions, ctx: CommandContext): Pr
       out.push(e.streamedAs ? `    written to standard output as ${e.streamedAs}; put it in this folder to restore from it` : "    no archive");
     }
     for (const a of e.archives) {
-      out.push(`    ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(9)} compressed`);
+      out.push(`    ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(9)} compressed${a.encrypted ? ", encrypted (age)" : ""}`);
     }
     for (const [prefix, plan] of Object.entries(e.restore)) {
       const label = report.prefixes.length > 1 ? ` (${prefix})` : "";

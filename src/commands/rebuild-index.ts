@@ -10,8 +10,9 @@ import { formatProblem } from "../restore/verify.ts";
 import { formatTid } from "../storage/records.ts";
 import { backupsFolder, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
+import { decryptionKeys, type DecryptOptions } from "./keys.ts";
 
-export interface RebuildIndexOptions extends Omit<FolderOptions, "prefix"> {
+export interface RebuildIndexOptions extends Omit<FolderOptions, "prefix">, DecryptOptions {
   /** `--force`: replace an existing tindex, keeping it as tindex.old-TIMESTAMP (UTC, e.g. tindex.old-20261120T101500Z). Default: refuse (exit 13). */
   force?: boolean;
   /** `-q, --quiet`: no progress line and no messages but warnings and errors. */
@@ -20,6 +21,7 @@ export interface RebuildIndexOptions extends Omit<FolderOptions, "prefix"> {
 
 export async function rebuildIndexCommand(options: RebuildIndexOptions, ctx: CommandContext): Promise<number> {
   const dir = resolve(backupsFolder(options, ctx));
+  const keys = await decryptionKeys(options, ctx);
   const progress = progressFor(ctx, Boolean(options.quiet), 0);
   const log = (m: string) => {
     progress.clear();
@@ -32,6 +34,7 @@ export async function rebuildIndexCommand(options: RebuildIndexOptions, ctx: Com
       force: Boolean(options.force),
       now: ctx.now(),
       signal: ctx.signal,
+      keys,
       onArchive: (a) => {
         log(`Reading ${a.name}`);
         progress.nextArchive();

@@ -13,8 +13,9 @@ import { formatTid } from "../storage/records.ts";
 import { parseWhen } from "../time/when.ts";
 import { archiveJson, entryJson, json, kindLabel, openCatalog, showTime, showTimeAndUtc, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
+import { decryptionKeys, type DecryptOptions } from "./keys.ts";
 
-export interface RestoreCommandOptions extends FolderOptions {
+export interface RestoreCommandOptions extends FolderOptions, DecryptOptions {
   /** `--to TARGET`: folder to create the restored storage home in (absent or empty). Required unless --dry-run. */
   to?: string;
   /** `--at WHEN`: restore the newest backup (of the prefix) taken at or before WHEN (inc's time strings). */
@@ -76,6 +77,7 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
   const point = restorePoint(options, ctx);
   if (options.to === undefined && !options.dryRun) throw new UsageError("restore needs --to TARGET (or --dry-run to only show the plan)");
   if (options.to !== undefined) checkTarget(String(options.to)); // refuse a bad TARGET before any work
+  const keys = await decryptionKeys(options, ctx);
   const catalog = openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
   const skip = new Set(options.skip === undefined ? [] : [options.skip].flat().map(String));
@@ -101,7 +103,7 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
     const lines = [
       `Restore point: sequence ${plan.point.seq}, backup taken ${showTime(plan.point.timestamp, ctx)}, newest transaction ${plan.point.tid} (${formatTid(plan.point.tid)})`,
       `Archives to extract, in order (${archives.length}):`,
-      ...archives.map((a, i) => `  ${String(i + 1).padStart(2)}. ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(9)} compressed`),
+      ...archives.map((a, i) => `  ${String(i + 1).padStart(2)}. ${a.name.padEnd(28)} ${kindLabel(a).padEnd(10)} ${humanSize(a.size).padStart(9)} compressed${a.encrypted ? ", encrypted (age)" : ""}`),
     ];
     ctx.stdout(`${lines.join("\n")}\n`);
   }
@@ -116,6 +118,7 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
         ({ problems, checks } = await checkPlan(archives, catalog.entries, {
           records: true,
           signal: ctx.signal,
+          keys,
           onArchive: (a) => {
             log(`Verifying ${a.name}`);
             progress.nextArchive();
@@ -130,6 +133,7 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
         target: options.to!,
         verify: Boolean(options.verify),
         signal: ctx.signal,
+        keys,
         log,
         warn: (m) => {
           progress.clear();

@@ -16,3 +16,14 @@ export {
 export { type DecryptOptions, checkAgeKey, decryptStream, encryptStream } from "./age-stream.ts";
 export { type ByteSource } from "./byte-source.ts";
 export { plainSize, sealedSize } from "./stream-cipher.ts";
+export {
+  type EncryptingSink,
+  type OpenArchiveOptions,
+  AGE_SUFFIX,
+  NO_KEYS,
+  checkArchiveKeys,
+  encryptingSink,
+  isEncryptedName,
+  openArchiveBytes,
+  withoutLabel,
+} from "./archive-codec.ts";

@@ -4,7 +4,8 @@
 // not recorded anywhere else, so the best known stand-in is that
 // transaction's time, said in a comment on each line. A reference whose own
 // archives are gone gets its tid from the incremental's transaction chain.
-import { existsSync, linkSync, statSync } from "node:fs";
+import { createReadStream, existsSync, linkSync, statSync } from "node:fs";
+import { checkArchiveKeys, NO_KEYS, type DecryptionKeys } from "../crypto/index.ts";
 import { join } from "node:path";
 import { BackupRefusedError, StorageError, fileError } from "../errors.ts";
 import { writeFileAtomic } from "../fsutil/atomic.ts";
@@ -28,6 +29,8 @@ export interface RebuildOptions {
   signal?: AbortSignal;
   onArchive?: (archive: ArchiveName) => void;
   onProgress?: (p: ArchiveProgress) => void;
+  /** For NAME.tgz.age archives: without the key none can be read (exit 21, before any is). */
+  keys?: DecryptionKeys;
 }
 
 export interface RebuiltLine {
@@ -84,12 +87,26 @@ export async function rebuildIndex(opts: RebuildOptions): Promise<RebuildReport>
     if (archives.length === 0) throw new StorageError(`no backup archives in ${dir}: nothing to rebuild the index from`);
 
     const problems: Problem[] = [];
+    const keys = opts.keys ?? NO_KEYS;
+    // A missing key fails the whole rebuild at once, rather than after hours of reading.
+    const keyProblem = await checkArchiveKeys(archives, keys, (a) => createReadStream(join(dir, a.name)));
+    const unreadable = new Set<string>();
+    if (keyProblem) {
+      problems.push({ ...keyProblem, message: `${keyProblem.message}; left out` });
+      unreadable.add(keyProblem.archive);
+    }
     const bySeq = new Map<number, { tid: string; from: string }>();
     const starts: { archive: ArchiveName; tid: string }[] = [];
     for (const archive of archives) {
+      if (unreadable.has(archive.name)) continue;
       opts.onArchive?.(archive);
       // Incrementals are small: decode their records too, for the start of their chain.
-      const check = await checkArchive(join(dir, archive.name), { records: archive.kind === "inc", signal: opts.signal, onProgress: opts.onProgress });
+      const check = await checkArchive(join(dir, archive.name), {
+        records: archive.kind === "inc",
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+        keys,
+      });
       if (check.problems.length > 0) {
         problems.push(...check.problems);
         continue;

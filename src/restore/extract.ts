@@ -3,7 +3,7 @@
 // decide), check them as they stream by, make the tree durable, and rename
 // the folder into place only when every archive extracted and checked
 // cleanly. A failure leaves no TARGET and no temporary folder.
-import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, createReadStream, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ContextError, DsError, InterruptedError, UsageError, fileError } from "../errors.ts";
@@ -12,6 +12,7 @@ import type { IndexEntry } from "../index/tindex.ts";
 import type { CatalogArchive } from "./catalog.ts";
 import type { PlanProgress } from "./progress.ts";
 import { treeWriterSink } from "./tree-writer.ts";
+import { checkArchiveKeys, NO_KEYS, type DecryptionKeys } from "../crypto/index.ts";
 import { checkPlan, type ArchiveCheck, type Problem } from "./verify.ts";
 
 /** Folders a storage home has besides config/ and A/; created empty. */
@@ -40,6 +41,8 @@ export interface RestoreOptions {
   warn?: (message: string) => void;
   /** The progress line, told of each archive and of how far it has been read. */
   progress?: PlanProgress;
+  /** Identities or passphrases for the plan's NAME.tgz.age archives. */
+  keys?: DecryptionKeys;
 }
 
 export interface RestoreReport {
@@ -112,6 +115,12 @@ async function fsyncTree(dir: string): Promise<void> {
 
 export async function restoreArchives(opts: RestoreOptions): Promise<RestoreReport> {
   const target = checkTarget(opts.target);
+  // Every encrypted archive's key is tried before anything is created: a
+  // wrong or missing key throws (exit 21), a damaged header is a problem.
+  const keyProblem = await checkArchiveKeys(opts.archives, opts.keys ?? NO_KEYS, (a) => createReadStream(a.path)).catch((err) => {
+    throw err instanceof DsError ? new ContextError(`${err.message}; nothing was written to ${target}`, err) : err;
+  });
+  if (keyProblem) return { target, checks: [], problems: [keyProblem], restored: false };
   removeStaleTemps(target, opts.warn ?? opts.log);
   const temp = tempNameFor(target);
   try {
@@ -124,6 +133,7 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
     const { checks, problems } = await checkPlan(opts.archives, opts.entries, {
       records: opts.verify,
       signal: opts.signal,
+      keys: opts.keys,
       onArchive: (archive) => {
         opts.progress?.nextArchive();
         opts.log(`Extracting ${archive.name}`);

@@ -1,5 +1,6 @@
 // Restore planning, pure: which archives rebuild the storage as of one backup.
-// Archives are known by name only (PREFIX-SEQ.tgz, PREFIX-REF-to-SEQ.tgz);
+// Archives are known by name only (PREFIX-SEQ.tgz, PREFIX-REF-to-SEQ.tgz,
+// either with .age when encrypted);
 // the index gives the restore points their times and transaction ids.
 import { DsError } from "../errors.ts";
 import type { IndexEntry } from "../index/tindex.ts";
@@ -13,14 +14,16 @@ export interface ArchiveName {
   seq: number;
   /** For incrementals: the reference backup it holds the changes since. */
   reference?: number;
+  /** NAME.tgz.age: the .tgz encrypted with age (a folder may hold both kinds). */
+  encrypted: boolean;
 }
 
-const INC_NAME = /^(.+)-(\d{1,9})-to-(\d{1,9})\.tgz$/;
-const FULL_NAME = /^(.+)-(\d{1,9})\.tgz$/;
+const INC_NAME = /^(.+)-(\d{1,9})-to-(\d{1,9})\.tgz(\.age)?$/;
+const FULL_NAME = /^(.+)-(\d{1,9})\.tgz(\.age)?$/;
 
 /**
- * Parse an archive file name; undefined for anything else (tindex, .tmp-
- * files). `x-1-to-2.tgz` is the incremental 1-to-2 of prefix `x`, never the
+ * Parse an archive file name (NAME.tgz, or NAME.tgz.age encrypted); undefined
+ * for anything else (tindex, .tmp- files). `x-1-to-2.tgz` is the incremental 1-to-2 of prefix `x`, never the
  * full backup 2 of prefix `x-1-to` (backups refuse prefixes ending in -N-to,
  * so dsbackup never writes such a name).
  */
@@ -30,11 +33,11 @@ export function parseArchiveName(name: string): ArchiveName | undefined {
   if (inc) {
     const reference = Number(inc[2]);
     const seq = Number(inc[3]);
-    if (reference >= 1 && reference < seq) return { name, prefix: inc[1]!, kind: "inc", seq, reference };
+    if (reference >= 1 && reference < seq) return { name, prefix: inc[1]!, kind: "inc", seq, reference, encrypted: inc[4] !== undefined };
     return undefined;
   }
   const full = FULL_NAME.exec(name);
-  if (full && Number(full[2]) >= 1) return { name, prefix: full[1]!, kind: "full", seq: Number(full[2]) };
+  if (full && Number(full[2]) >= 1) return { name, prefix: full[1]!, kind: "full", seq: Number(full[2]), encrypted: full[3] !== undefined };
   return undefined;
 }
 

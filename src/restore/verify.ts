@@ -5,7 +5,9 @@
 // lets callers check that a chain of archives has no gap.
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
+import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { AgeNoIdentityError, openArchiveBytes, withoutLabel, type DecryptionKeys } from "../crypto/index.ts";
 import { CorruptRecordError, DsError, InterruptedError } from "../errors.ts";
 import {
   decodePointer,
@@ -66,6 +68,10 @@ export interface CheckOptions {
   signal?: AbortSignal;
   /** Called as the archive is read (cumulative for this archive), for a progress line. */
   onProgress?: (p: ArchiveProgress) => void;
+  /** Identities or passphrases for a NAME.tgz.age archive (decrypted in the stream). */
+  keys?: DecryptionKeys;
+  /** The stored size (from the folder's listing): an encrypted archive shorter than it is truncated. */
+  expectedSize?: number;
 }
 
 /**
@@ -153,9 +159,13 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
   const gunzip = createGunzip();
   const input = createReadStream(path);
   input.on("error", (err) => gunzip.destroy(err));
+  // The .tgz bytes: decrypted on the way for NAME.tgz.age.
+  const bytes = openArchiveBytes(input, archive, opts.keys, { expectedSize: opts.expectedSize });
+  const plain = bytes === input ? input : Readable.from(bytes, { objectMode: false });
+  plain.on("error", (err) => gunzip.destroy(err));
   let sinkFailed = false;
   try {
-    for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
+    for await (const chunk of plain.pipe(gunzip) as AsyncIterable<Buffer>) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
       check.tarBytes += chunk.length;
       reader.push(chunk);
@@ -164,14 +174,17 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
     }
     reader.end();
   } catch (err) {
-    if (err instanceof InterruptedError || opts.signal?.aborted) {
+    if (err instanceof InterruptedError || opts.signal?.aborted || err instanceof AgeNoIdentityError) {
+      // A wrong or missing key is no fault of the archive: exit 21, naming it.
       await opts.sink?.abort();
       throw err;
     }
     const e = err as NodeJS.ErrnoException;
-    const detail = e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : e.message;
+    const detail =
+      e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : withoutLabel(e, archive);
     problem(e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${detail}`);
   } finally {
+    plain.destroy();
     input.destroy();
   }
   if (opts.sink) {
@@ -266,6 +279,8 @@ export interface PlanCheckOptions {
   sinkFor?: (archive: ArchiveName, refuse: (problem: Problem) => void) => TarSink;
   onArchive?: (archive: ArchiveName) => void;
   onProgress?: (p: ArchiveProgress) => void;
+  /** For the plan's NAME.tgz.age archives. */
+  keys?: DecryptionKeys;
 }
 
 /**
@@ -274,7 +289,7 @@ export interface PlanCheckOptions {
  * archive with problems: the rest of the chain would not apply anyway.
  */
 export async function checkPlan(
-  archives: (ArchiveName & { path: string })[],
+  archives: (ArchiveName & { path: string; size?: number })[],
   entries: IndexEntry[],
   opts: PlanCheckOptions,
 ): Promise<{ checks: ArchiveCheck[]; problems: Problem[] }> {
@@ -288,6 +303,8 @@ export async function checkPlan(
       records: opts.records,
       signal: opts.signal,
       onProgress: opts.onProgress,
+      keys: opts.keys,
+      expectedSize: archive.size,
       sink: opts.sinkFor?.(archive, (p) => refused.push(p)),
     });
     // The reader reports refused entries itself; anything the sink's parser saw differently is added.

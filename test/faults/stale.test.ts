@@ -22,6 +22,8 @@ describe("temporary names", () => {
     expect(archiveSequence("backup-7.tgz")).toBe(7);
     expect(archiveSequence("my-2-storage-5-to-7.tgz")).toBe(7);
     expect(archiveSequence("tindex")).toBeUndefined();
+    expect(archiveSequence("backup-7.tgz.age")).toBe(7);
+    expect(archiveSequence("s-5-to-8.tgz.age")).toBe(8);
   });
 });
 

@@ -18,9 +18,12 @@ function daily(last: number, prefix = "m"): string[] {
 
 describe("parseArchiveName", () => {
   test("full, incremental, prefixes with dashes and digits, and non-archives", () => {
-    expect(parseArchiveName("backup-7.tgz")).toEqual({ name: "backup-7.tgz", prefix: "backup", kind: "full", seq: 7 });
-    expect(parseArchiveName("my-store-2-5-to-7.tgz")).toEqual({ name: "my-store-2-5-to-7.tgz", prefix: "my-store-2", kind: "inc", seq: 7, reference: 5 });
+    expect(parseArchiveName("backup-7.tgz")).toEqual({ name: "backup-7.tgz", prefix: "backup", kind: "full", seq: 7, encrypted: false });
+    expect(parseArchiveName("my-store-2-5-to-7.tgz")).toEqual({ name: "my-store-2-5-to-7.tgz", prefix: "my-store-2", kind: "inc", seq: 7, reference: 5, encrypted: false });
     expect(parseArchiveName("x-1-to-2.tgz")?.kind).toBe("inc");
+    expect(parseArchiveName("backup-7.tgz.age")).toEqual({ name: "backup-7.tgz.age", prefix: "backup", kind: "full", seq: 7, encrypted: true });
+    expect(parseArchiveName("mystorage-5-to-7.tgz.age")).toEqual({ name: "mystorage-5-to-7.tgz.age", prefix: "mystorage", kind: "inc", seq: 7, reference: 5, encrypted: true });
+    for (const bad of ["backup-7.age", "backup-7.tgz.age.tmp", "backup-7.tgz.agex", "backup-7.tar.gz.age"]) expect(parseArchiveName(bad)).toBeUndefined();
     for (const bad of ["tindex", ".tmp-h-1-backup-3.tgz", "backup-0.tgz", "backup-3-to-3.tgz", "backup-4-to-2.tgz", "backup.tgz", "backup-1.tar.gz"]) {
       expect(parseArchiveName(bad)).toBeUndefined();
     }
