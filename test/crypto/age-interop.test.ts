@@ -206,8 +206,11 @@ describe.skipIf(!ageCli)("damage is detected", () => {
   const payloadAt = (chunk: number, offset = 0) => headerSize + PAYLOAD_NONCE + chunk * SEALED_CHUNK + offset;
 
   test("a flipped byte in the header MAC", async () => {
+    // Another base64 letter, so the MAC stays well-formed but differs (a bit flip can make a non-base64 character).
     const at = new TextDecoder().decode(file.subarray(0, headerSize)).indexOf("--- ") + 10;
-    const err = await failure(decryptWith(aliceKeys, flipped(at), { label: "x.age" }));
+    const f = file.slice();
+    f[at] = f[at] === 0x41 ? 0x42 : 0x41;
+    const err = await failure(decryptWith(aliceKeys, f, { label: "x.age" }));
     expect(err).toBeInstanceOf(AgeHeaderError);
     expect(err.message).toBe("x.age: not a valid age file: the header MAC does not match: the header was altered");
   });
