@@ -2,8 +2,9 @@
 // backups that no kept restore point needs, and drop their index lines.
 // The index is rewritten first, by atomic replacement, keeping its header
 // and every other line; a crash between the two steps leaves archives the
-// index no longer names (list reports them, the next prune deletes them),
-// never an index naming archives that are gone.
+// index no longer names (list reports them; a later prune deletes them once
+// they are older than what it keeps), never an index naming archives that
+// are gone.
 import { readFileSync, unlinkSync } from "node:fs";
 import { DsError, fileError } from "../errors.ts";
 import { count } from "../plural.ts";
