@@ -60,6 +60,6 @@ const next: [string, string][] = [
   [`dist/dsbackup restore --backups ${s}/backups --to ${shown(join(dir, "restored-1"))} --seq 1`, "an older restore point"],
   [`dist/dsbackup --storage ${s} prune --keep-full 1 --dry-run`, "what a prune would delete"],
   [`dist/dsbackup date -d "36 hours ago"`, "how a WHEN for inc is read"],
-  ["bun test/fixtures/generator.ts --help", "an example storage of your own size and format"],
+  ["npx bun test/fixtures/generator.ts --help", "an example storage of your own size and format"],
 ];
 console.log(`\nNext commands to try:\n${next.map(([command, what]) => `  # ${what}\n  ${command}`).join("\n")}`);
