@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
-import { ageCli, ageDecryptPassphrase, keygen, run } from "../crypto/age-cli.ts";
+import { ageCli, ageDecryptPassphrase, gzipMagicWrites, keygen, run } from "../crypto/age-cli.ts";
 import { BINARY, dsbackup, hasCommand, tempDir, type RunResult } from "../helpers.ts";
 
 const HOUR = 3600;
@@ -295,12 +295,11 @@ describe.skipIf(!ageCli)("encrypted archives", () => {
       expect(r.status).toBe(0);
       return readFileSync(log, "utf8");
     };
-    const gzipWrites = (trace: string) => trace.split("\n").filter((l) => /(write|pwrite64)\(\d+, "\\x1f\\x8b\\x08/.test(l) || /writev\(\d+, \[\{iov_base="\\x1f\\x8b\\x08/.test(l));
     const encrypted = traced("encrypted", ["--recipient", key.recipient, "full"], 1);
-    expect(gzipWrites(encrypted)).toEqual([]);
+    expect(gzipMagicWrites(encrypted)).toEqual([]);
     expect(encrypted).toMatch(/write(64)?\(\d+, "\\x61\\x67\\x65/); // "age": the header was written
     // The control: the same trace of a plain backup sees its gzip members written.
-    expect(gzipWrites(traced("plain", ["full"], 2)).length).toBeGreaterThan(0);
+    expect(gzipMagicWrites(traced("plain", ["full"], 2)).length).toBeGreaterThan(0);
     expect(readdirSync(tmp)).toEqual([]);
   }, 120_000);
 });

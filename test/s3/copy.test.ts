@@ -228,7 +228,7 @@ describe("--prefix, --dry-run, --json", () => {
     const res = ok(copy(["--backups", backups, "--to", dest, "--json", "--prefix", "t"]));
     const doc = JSON.parse(res.stdout);
     expect(Object.keys(doc).sort()).toEqual(
-      ["abortedIncompleteWrites", "alreadyPresent", "bytesCopied", "copied", "destination", "dryRun", "indexLines", "indexWritten", "notIndexed", "prefix", "referenceLines", "seconds", "source", "wouldCopy"].sort(),
+      ["abortedIncompleteWrites", "alreadyPresent", "bytesCopied", "copied", "destination", "dryRun", "indexLines", "indexWritten", "notIndexed", "prefix", "referenceLines", "seconds", "shadowed", "source", "wouldCopy"].sort(),
     );
     const bytes = readFileSync(join(backups, "t-4.tgz"));
     expect(doc).toMatchObject({
