@@ -263,7 +263,8 @@ export const COMMANDS: CommandSpec[] = [
       { ...dryRun, description: "only print what would be copied (nothing is locked, written or aborted)" },
       { ...json, description: "print the report as one JSON document on stdout" },
       { ...quiet, description: "no per-archive messages on stderr; only warnings and errors" },
-      ...encryptOptions,
+      // Copy encrypts only the plain archives; those already .tgz.age go as they are.
+      ...encryptOptions.map((o) => ({ ...o, description: o.description.replace("each archive", "each plain archive") })),
       help,
     ],
     positionals: { kind: "none" },

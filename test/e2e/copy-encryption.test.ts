@@ -15,7 +15,7 @@ import { parseIndex } from "../../src/index/tindex.ts";
 import { ageCli, gzipMagicWrites, keygen } from "../crypto/age-cli.ts";
 import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
 import { newBucket, requireRgw } from "../s3/rgw.ts";
-import { BINARY, dsbackup, hasCommand, tempDir, type RunResult } from "../helpers.ts";
+import { BINARY, dsbackup, hasCommand, recordingDsbackup, tempDir, type RunResult } from "../helpers.ts";
 
 const rgw = ageCli ? requireRgw("copy --recipient to a bucket", test) : undefined;
 const s3test = rgw ? test : test.skip;
@@ -43,12 +43,7 @@ describe.skipIf(!ageCli)("copy --recipient: plain archives encrypted on the way"
   let mixed = "";
   const trees: Map<string, Buffer>[] = [];
   const base = Math.floor(Date.now() / 1000) - 10 * HOUR;
-  const outputs: string[] = [];
-  const ds = (args: string[], env: Record<string, string> = {}): RunResult => {
-    const r = dsbackup(args, { env });
-    outputs.push(r.stdout, r.stderr);
-    return r;
-  };
+  const { ds, outputs } = recordingDsbackup();
   const ok = (r: RunResult) => {
     if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
     return r;

@@ -9,7 +9,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { join } from "node:path";
 import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
 import { ageCli, ageDecryptPassphrase, gzipMagicWrites, keygen, run } from "../crypto/age-cli.ts";
-import { BINARY, dsbackup, hasCommand, tempDir, type RunResult } from "../helpers.ts";
+import { BINARY, hasCommand, recordingDsbackup, tempDir } from "../helpers.ts";
 
 const HOUR = 3600;
 const PASSPHRASE = "correct horse battery staple 42";
@@ -27,12 +27,7 @@ describe.skipIf(!ageCli)("encrypted archives", () => {
   const trees: Map<string, Buffer>[] = [];
   const base = Math.floor(Date.now() / 1000) - 10 * HOUR;
   /** Every output of every run, to search for secrets at the end. */
-  const outputs: string[] = [];
-  const ds = (args: string[], env: Record<string, string> = {}): RunResult => {
-    const r = dsbackup(args, { env });
-    outputs.push(r.stdout, r.stderr);
-    return r;
-  };
+  const { ds, outputs } = recordingDsbackup();
   const backupRun = (k: number, args: string[]) => {
     const r = ds(["-q", ...args], { SNAPSHOT_VERSION: "2", SNAPSHOT_DIRECTORY: home, SNAPSHOT_TIMESTAMP: String(base + k * HOUR) });
     if (r.status !== 0) throw new Error(`backup ${k} failed: ${r.stderr}`);
