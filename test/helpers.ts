@@ -37,6 +37,17 @@ export function dsbackup(args: string[], opts: { env?: Record<string, string>; i
   return runCommand([BINARY], args, opts);
 }
 
+/** dsbackup() keeping every stdout and stderr, to search them all for secrets at the end. */
+export function recordingDsbackup(): { ds: (args: string[], env?: Record<string, string>) => RunResult; outputs: string[] } {
+  const outputs: string[] = [];
+  const ds = (args: string[], env: Record<string, string> = {}) => {
+    const r = dsbackup(args, { env });
+    outputs.push(r.stdout, r.stderr);
+    return r;
+  };
+  return { ds, outputs };
+}
+
 /**
  * Run a dsbackup executable given as a command prefix (e.g. an emulator and
  * its options, then the binary) with the same clean environment as dsbackup().

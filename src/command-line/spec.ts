@@ -245,11 +245,14 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "copy",
     summary: "copy every archive a folder or bucket lacks to it, checked, then their index lines",
-    usage: ["copy --to LOCATION (--storage DIR | --backups LOCATION) [--prefix NAME] [--dry-run] [--json] [-q]"],
+    usage: ["copy --to LOCATION (--storage DIR | --backups LOCATION) [--prefix NAME] [--recipient AGE1... | --recipients-file FILE | --passphrase-file FILE] [--dry-run] [--json] [-q]"],
     description: [
       "LOCATION is a folder or s3://BUCKET/PATH, either way round. Each archive the destination lacks is streamed across (never staged on local disk), " +
         "its size and sha256 checked against what the source's index records and what the destination reports; then the source's index lines for them, " +
         "with their sha256 comments, are merged into the destination's tindex in sequence order by one conditional write. A second run copies nothing.",
+      "With --recipient, --recipients-file or --passphrase-file, each plain NAME.tgz the destination lacks is encrypted in the stream and arrives as NAME.tgz.age " +
+        "(its index line records the encrypted object's size and sha256); archives already encrypted are copied byte for byte, and nothing is ever decrypted. " +
+        "An archive the destination holds in either form (NAME.tgz or NAME.tgz.age) is not copied again.",
       "Refuses (exit 13) before copying anything when the two indexes disagree about a sequence number, or when an archive in both differs; archives are never overwritten.",
     ],
     options: [
@@ -260,11 +263,14 @@ export const COMMANDS: CommandSpec[] = [
       { ...dryRun, description: "only print what would be copied (nothing is locked, written or aborted)" },
       { ...json, description: "print the report as one JSON document on stdout" },
       { ...quiet, description: "no per-archive messages on stderr; only warnings and errors" },
+      // Copy encrypts only the plain archives; those already .tgz.age go as they are.
+      ...encryptOptions.map((o) => ({ ...o, description: o.description.replace("each archive", "each plain archive") })),
       help,
     ],
     positionals: { kind: "none" },
     examples: [
       { command: "dsbackup copy --storage /var/zope/storage --to s3://backups/zope", comment: "off-site, after each backup" },
+      { command: "dsbackup copy --storage /var/zope/storage --to s3://backups/zope --recipients-file /etc/dsbackup/recipients", comment: "plain archives arrive as NAME.tgz.age" },
       { command: "dsbackup copy --backups s3://backups/zope --to /mnt/restore/backups", comment: "back down on a new machine" },
     ],
   },

@@ -1,5 +1,7 @@
 // `dsbackup copy --to LOCATION (--storage DIR | --backups LOCATION)`: give a
-// folder or bucket every archive it lacks, checked, then their index lines.
+// folder or bucket every archive it lacks, checked, then their index lines;
+// with --recipient / --recipients-file / --passphrase-file, plain archives
+// arrive encrypted (NAME.tgz.age).
 import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
@@ -7,15 +9,23 @@ import { humanRate, humanSize } from "../human-size.ts";
 import { validatePrefix } from "../backup/plan.ts";
 import { backupsDirectory } from "../backup/run.ts";
 import { copyBackups, type CopyReport } from "../copy/run.ts";
+import { otherForm } from "../copy/plan.ts";
 import { parseLocation, type Location } from "../location/location.ts";
 import { openLocation } from "../location/open.ts";
 import { S3Location } from "../location/s3.ts";
 import { count } from "../plural.ts";
+import { encryptionKey, type EncryptOptions } from "./keys.ts";
 import { resolveHome, type SnapshotEnvironment } from "../snapshot/session.ts";
 import { json } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
-export interface CopyCommandOptions {
+/**
+ * The encryption options are backup's (EncryptOptions): `--recipient AGE1...`
+ * (repeatable), `--recipients-file FILE` (repeatable), `--passphrase-file FILE`:
+ * each plain NAME.tgz the destination lacks is encrypted on the way to
+ * NAME.tgz.age; archives already encrypted are copied byte for byte. Default: none.
+ */
+export interface CopyCommandOptions extends EncryptOptions {
   /** `--to LOCATION`: the folder or s3://BUCKET/PATH to copy to (a missing folder is created). Required. */
   to?: string;
   /** `--storage DIR`: copy from this storage home's backups/ folder. */
@@ -76,16 +86,25 @@ async function open(text: string, ctx: CommandContext, signal: AbortSignal | und
   return loc;
 }
 
+/** ` as NAME.tgz.age, encrypted` for an archive this copy encrypts. */
+const asEncrypted = (encrypt: boolean, destName: string) => (encrypt ? ` as ${destName}, encrypted` : "");
+
 export function copyJson(report: CopyReport, source: Location, destination: Location, dryRun: boolean) {
   const { plan } = report;
   return {
     source: source.display,
     destination: destination.display,
     dryRun,
-    copied: dryRun ? [] : report.copied.map((c) => ({ name: c.name, size: c.size, sha256: c.sha256, seconds: Number(c.seconds.toFixed(3)) })),
-    wouldCopy: dryRun ? plan.toCopy.map((a) => ({ name: a.archive.name, size: a.size, sha256: a.recorded?.sha256 ?? null })) : [],
-    alreadyPresent: plan.present.map((p) => ({ name: p.archive.name, size: p.destSize, sha256: (p.destRecorded ?? report.checked.find((c) => c.name === p.archive.name))?.sha256 ?? null })),
+    copied: dryRun ? [] : report.copied.map((c) => ({ name: c.name, from: c.from, encrypted: c.encrypted, size: c.size, sha256: c.sha256, seconds: Number(c.seconds.toFixed(3)) })),
+    wouldCopy: dryRun ? plan.toCopy.map((a) => ({ name: a.destName, from: a.archive.name, encrypt: a.encrypt, size: a.size, sha256: a.encrypt ? null : (a.recorded?.sha256 ?? null) })) : [],
+    alreadyPresent: plan.present.map((p) => ({
+      name: p.archive.name,
+      as: p.destName,
+      size: p.destSize,
+      sha256: (p.destRecorded ?? report.checked.find((c) => c.name === p.destName))?.sha256 ?? null,
+    })),
     notIndexed: plan.unindexed,
+    shadowed: plan.shadowed,
     referenceLines: plan.referenceLines.map((e) => e.seq),
     indexLines: report.changes.map((c) => ({ seq: c.seq, kind: c.kind, line: c.line })),
     indexWritten: report.indexWritten,
@@ -100,6 +119,8 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
   const from = sourceText(options, ctx);
   if (samePlace(from, options.to)) throw new UsageError(`--to ${options.to} is the location copied from`);
   const dryRun = Boolean(options.dryRun);
+  // Read (and checked) before anything is opened: a bad recipient costs nothing.
+  const encryption = await encryptionKey(options);
   const log = options.quiet ? () => {} : ctx.log;
   const out = options.json ? () => {} : ctx.stdout;
   // The source reads stop at a signal; the destination is opened without it, so that
@@ -111,6 +132,7 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
     source,
     destination,
     prefix: options.prefix,
+    encryption,
     dryRun,
     signal: ctx.signal,
     warn: ctx.warn,
@@ -120,11 +142,20 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
       ),
     onPlan: (plan) => {
       for (const name of plan.unindexed) ctx.warn(`${name} is not in the index of ${source.display}; not copied (dsbackup rebuild-index gives it a line)`);
+      for (const name of plan.shadowed) ctx.warn(`${name} is left out: ${source.display} also holds ${otherForm(name)}, which is copied as it is`);
+      for (const p of plan.present) {
+        if (p.otherForm && p.archive.encrypted) {
+          ctx.warn(`${p.archive.name}: ${destination.display} holds it as the plain ${p.destName}; left as it is (copy never overwrites an archive, nor decrypts one)`);
+        }
+      }
     },
     onChecking: (name) => log(`Checking ${name}: already in ${destination.display}, its sha256 not recorded there`),
-    onArchiveStart: (a, i, total) => log(`Copying ${a.archive.name} (${humanSize(a.size)}, ${i + 1} of ${total})`),
+    onArchiveStart: (a, i, total) => log(`Copying ${a.archive.name}${asEncrypted(a.encrypt, a.destName)} (${humanSize(a.size)}, ${i + 1} of ${total})`),
     onArchiveCopied: (c) =>
-      out(`copied ${c.name} (${humanSize(c.size)}, sha256 ${c.sha256}) in ${c.seconds.toFixed(1)} s, ${humanRate(c.seconds > 0 ? c.size / c.seconds : 0)}\n`),
+      out(
+        `copied ${c.name === c.from ? c.name : `${c.from}${asEncrypted(c.encrypted, c.name)}`} (${humanSize(c.size)}, sha256 ${c.sha256}) ` +
+          `in ${c.seconds.toFixed(1)} s, ${humanRate(c.seconds > 0 ? c.readSize / c.seconds : 0)}\n`,
+      ),
   });
   const scope = options.prefix === undefined ? source.display : `prefix ${options.prefix} of ${source.display}`;
   if (options.json) {
@@ -134,16 +165,21 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
   const lines: string[] = [];
   const indexNote = (verb: string) => (report.changes.length > 0 ? `; ${verb} ${count(report.changes.length, "index line")} of ${destination.display}` : "");
   if (dryRun) {
-    for (const a of report.plan.toCopy) lines.push(`would copy ${a.archive.name} (${humanSize(a.size)})`);
+    for (const a of report.plan.toCopy) lines.push(`would copy ${a.archive.name}${asEncrypted(a.encrypt, a.destName)} (${humanSize(a.size)})`);
     for (const c of report.changes) lines.push(`would ${c.kind === "added" ? "add" : "update"} index line ${c.line}`);
   }
   const copiedBytes = report.copied.reduce((n, c) => n + c.size, 0);
+  const heldEncrypted = report.plan.present.filter((p) => p.otherForm && !p.archive.encrypted).length;
+  const encrypting = report.plan.toCopy.filter((a) => a.encrypt).length;
+  const encryptedNote = (n: number, how: string) => (n > 0 ? `, ${n} ${how}` : "");
   if (report.plan.toCopy.length === 0) {
-    lines.push(`nothing to copy: ${destination.display} already has every archive of ${scope}${indexNote(dryRun ? "would write" : "wrote")}`);
+    const held = heldEncrypted > 0 ? ` (${heldEncrypted} of them as NAME.tgz.age)` : "";
+    lines.push(`nothing to copy: ${destination.display} already has every archive of ${scope}${held}${indexNote(dryRun ? "would write" : "wrote")}`);
   } else if (dryRun) {
-    lines.push(`Would copy ${count(report.plan.toCopy.length, "archive")} (${humanSize(report.plan.toCopy.reduce((n, a) => n + a.size, 0))}) from ${scope} to ${destination.display}`);
+    const bytes = humanSize(report.plan.toCopy.reduce((n, a) => n + a.size, 0));
+    lines.push(`Would copy ${count(report.plan.toCopy.length, "archive")} (${bytes}${encryptedNote(encrypting, "to be encrypted")}) from ${scope} to ${destination.display}`);
   } else {
-    lines.push(`Copied ${count(report.copied.length, "archive")} (${humanSize(copiedBytes)}) from ${scope} to ${destination.display}${indexNote("wrote")}`);
+    lines.push(`Copied ${count(report.copied.length, "archive")} (${humanSize(copiedBytes)}${encryptedNote(encrypting, "encrypted on the way")}) from ${scope} to ${destination.display}${indexNote("wrote")}`);
   }
   ctx.stdout(`${lines.join("\n")}\n`);
   return 0;

@@ -5,6 +5,10 @@ import { BackupRefusedError } from "../errors.ts";
 import type { ObjectInfo } from "../location/location.ts";
 import { DIGEST_MARK, INDEX_HEADER, indexComment, parseIndex, type ArchiveDigest, type IndexEntry } from "../index/tindex.ts";
 import { parseArchiveName, type ArchiveName } from "../restore/plan.ts";
+import { AGE_SUFFIX } from "../crypto/archive-codec.ts";
+
+/** NAME.tgz for NAME.tgz.age and the reverse: the same archive in its other form. */
+export const otherForm = (name: string) => (name.endsWith(AGE_SUFFIX) ? name.slice(0, -AGE_SUFFIX.length) : `${name}${AGE_SUFFIX}`);
 
 /** The two locations disagree: copying would mix two histories or overwrite an archive. Exit 13. */
 export class CopyRefusedError extends BackupRefusedError {}
@@ -24,12 +28,21 @@ export interface SourceArchive {
   entry: IndexEntry;
   /** The size and sha256 the source's line records for it, if any. */
   recorded?: ArchiveDigest;
+  /** Its object name at the destination: the source's name, or NAME.tgz.age when this copy encrypts it. */
+  destName: string;
+  /** A plain archive encrypted on the way (the copy was given a key). */
+  encrypt: boolean;
 }
 
 export interface PresentArchive extends SourceArchive {
   destSize: number;
-  /** The size and sha256 the destination's line records for it, if any. */
+  /** The size and sha256 the destination's line records for destName, if any. */
   destRecorded?: ArchiveDigest;
+  /**
+   * The destination holds the archive in its other form (NAME.tgz.age for
+   * NAME.tgz, or the reverse): present, but its bytes cannot be compared; never replaced.
+   */
+  otherForm: boolean;
 }
 
 export interface CopyPlan {
@@ -41,6 +54,8 @@ export interface CopyPlan {
   present: PresentArchive[];
   /** Source archives without a line in the source's index: not copied (their line is what copy gives). */
   unindexed: string[];
+  /** Plain source archives not encrypted because the source holds NAME.tgz.age too (that one is copied as it is). */
+  shadowed: string[];
   /** Streamed or pruned-reference lines that copied incrementals start from, added without archives. */
   referenceLines: IndexEntry[];
 }
@@ -56,12 +71,15 @@ export const where = (index: IndexText) => index.path.replace(/\/tindex$/, "");
 const digestOf = (e: IndexEntry | undefined, name: string) => e?.digests?.find((d) => d.name === name);
 
 /**
- * Plan a copy of `prefix`'s archives (every prefix if undefined). Refuses
+ * Plan a copy of `prefix`'s archives (every prefix if undefined); with
+ * `encrypt`, plain archives go to the destination as NAME.tgz.age (those
+ * already encrypted are copied as they are; nothing is ever decrypted). An
+ * archive the destination holds in either form is present. Refuses
  * (CopyRefusedError) when the indexes disagree about a sequence number, or
  * an archive in the destination differs in size or recorded sha256 from the
  * source's: before anything is copied.
  */
-export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]; destination: IndexText; destObjects: ObjectInfo[]; prefix?: string }): CopyPlan {
+export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]; destination: IndexText; destObjects: ObjectInfo[]; prefix?: string; encrypt?: boolean }): CopyPlan {
   const source = input.source.text === undefined ? [] : parseIndex(input.source.text, input.source.path);
   const destination = input.destination.text === undefined ? [] : parseIndex(input.destination.text, input.destination.path);
   const destBySeq = new Map(destination.map((e) => [e.seq, e]));
@@ -79,6 +97,8 @@ export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]
   const toCopy: SourceArchive[] = [];
   const present: PresentArchive[] = [];
   const unindexed: string[] = [];
+  const shadowed: string[] = [];
+  const sourceNames = new Set(input.sourceObjects.map((o) => o.name));
   const archives = input.sourceObjects
     .map((o) => ({ archive: parseArchiveName(o.name), size: o.size }))
     .filter((a): a is { archive: ArchiveName; size: number } => a.archive !== undefined && (input.prefix === undefined || a.archive.prefix === input.prefix))
@@ -91,8 +111,17 @@ export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]
     }
     const recorded = digestOf(entry, archive.name);
     const there = destObjects.get(archive.name);
+    const other = there ? undefined : destObjects.get(otherForm(archive.name));
+    if (other) {
+      const destRecorded = digestOf(destBySeq.get(archive.seq), other.name);
+      present.push({ archive, size, entry, recorded, destName: other.name, encrypt: false, destSize: other.size, destRecorded, otherForm: true });
+      continue;
+    }
     if (!there) {
-      toCopy.push({ archive, size, entry, recorded });
+      const encrypt = Boolean(input.encrypt) && !archive.encrypted;
+      // The source's own NAME.tgz.age is what the destination gets; its NAME.tgz is not encrypted a second time.
+      if (encrypt && sourceNames.has(otherForm(archive.name))) shadowed.push(archive.name);
+      else toCopy.push({ archive, size, entry, recorded, destName: encrypt ? otherForm(archive.name) : archive.name, encrypt });
       continue;
     }
     const destRecorded = digestOf(destBySeq.get(archive.seq), archive.name);
@@ -108,7 +137,7 @@ export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]
           `${destRecorded.sha256} in ${input.destination.path}; it is never overwritten, nothing was copied`,
       );
     }
-    present.push({ archive, size, entry, recorded, destSize: there.size, destRecorded });
+    present.push({ archive, size, entry, recorded, destName: archive.name, encrypt: false, destSize: there.size, destRecorded, otherForm: false });
   }
   // A copied incremental's reference line must be there for the destination's
   // chains to verify; streamed and pruned lines have no archive to bring it along.
@@ -120,7 +149,7 @@ export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]
     if (ref.streamedAs !== undefined || ref.prunedReference) referenceLines.push(ref);
   }
   referenceLines.sort((a, b) => a.seq - b.seq);
-  return { source, destination, toCopy, present, unindexed, referenceLines };
+  return { source, destination, toCopy, present, unindexed, shadowed, referenceLines };
 }
 
 /**
@@ -155,7 +184,7 @@ export interface IndexChange {
  * The destination's new index text: its own lines kept in place (those of
  * sequences whose archives arrive gain their digest items), the source's
  * lines for the rest inserted in sequence order. `digests` holds what is
- * known of every archive the destination will hold, by name.
+ * known of every archive the destination will hold, by its name there.
  */
 export function mergeIndex(
   plan: CopyPlan,
@@ -167,7 +196,7 @@ export function mergeIndex(
   const holds = (name: string) => destNames.has(name) || digests.has(name);
   const bySeq = new Map<number, ArchiveDigest[]>();
   for (const a of [...plan.toCopy, ...plan.present]) {
-    const d = digests.get(a.archive.name);
+    const d = digests.get(a.destName);
     if (d) bySeq.set(a.archive.seq, [...(bySeq.get(a.archive.seq) ?? []), d]);
   }
   const destBySeq = new Map(plan.destination.map((e) => [e.seq, e]));

@@ -2,10 +2,12 @@
 // every archive the destination lacks is streamed from the source into an
 // object that appears only complete, checked, and only then the
 // destination's index is replaced, conditionally, with the source's lines
-// for them merged in: the index stays the commit point.
+// for them merged in: the index stays the commit point. Given a key, plain
+// archives are encrypted in the stream (NAME.tgz.age); nothing is decrypted.
 import { createHash } from "node:crypto";
+import { encryptingSink, type EncryptionKey } from "../crypto/index.ts";
 import { DsError, InterruptedError } from "../errors.ts";
-import { INDEX_OBJECT, type IncompleteWrite, type Location, type ObjectWriter } from "../location/location.ts";
+import { INDEX_OBJECT, WriteDigest, type IncompleteWrite, type Location, type ObjectWriter } from "../location/location.ts";
 import type { ArchiveDigest } from "../index/tindex.ts";
 import { CopyRefusedError, mergeIndex, planCopy, where, type CopyPlan, type IndexChange, type IndexText, type SourceArchive } from "./plan.ts";
 
@@ -13,9 +15,17 @@ import { CopyRefusedError, mergeIndex, planCopy, where, type CopyPlan, type Inde
 export class CopyCheckError extends DsError {}
 
 export interface CopiedArchive {
+  /** The object's name at the destination. */
   name: string;
+  /** The source archive's name (NAME.tgz when it was encrypted on the way to NAME.tgz.age). */
+  from: string;
+  /** Encrypted by this copy. */
+  encrypted: boolean;
+  /** Size and sha256 of the object written (the ciphertext when encrypted). */
   size: number;
   sha256: string;
+  /** Bytes read from the source. */
+  readSize: number;
   seconds: number;
 }
 
@@ -24,6 +34,8 @@ export interface CopyOptions {
   destination: Location;
   /** Only archives of this prefix (and the reference lines their incrementals need). */
   prefix?: string;
+  /** Encrypt plain archives to this key on the way (NAME.tgz.age); archives already encrypted are copied as they are. Default: none, every archive byte for byte. */
+  encryption?: EncryptionKey | null;
   /** Plan and check only: no lock, no object or index written, no incomplete write aborted. */
   dryRun?: boolean;
   /** SIGINT/SIGTERM: aborts the upload in progress; the destination's index is not touched. */
@@ -35,7 +47,7 @@ export interface CopyOptions {
   /** A present archive whose sha256 is not recorded at the destination is being read to check it. */
   onChecking?: (name: string) => void;
   onArchiveStart?: (a: SourceArchive, index: number, total: number) => void;
-  /** Bytes of the current archive sent so far. */
+  /** Bytes of the current archive read from the source so far. */
   onProgress?: (bytes: number) => void;
   onArchiveCopied?: (c: CopiedArchive) => void;
   warn: (message: string) => void;
@@ -72,7 +84,8 @@ async function sha256Of(loc: Location, name: string, signal: AbortSignal): Promi
 async function checkPresent(plan: CopyPlan, opts: CopyOptions): Promise<ArchiveDigest[]> {
   const checked: ArchiveDigest[] = [];
   for (const p of plan.present) {
-    if (p.destRecorded) continue;
+    // Held in the other form (NAME.tgz.age for NAME.tgz): other bytes by design, nothing to compare without decrypting.
+    if (p.destRecorded || p.otherForm) continue;
     opts.onChecking?.(p.archive.name);
     const there = await sha256Of(opts.destination, p.archive.name, opts.signal);
     const expected = p.recorded ?? (await sha256Of(opts.source, p.archive.name, opts.signal));
@@ -87,33 +100,45 @@ async function checkPresent(plan: CopyPlan, opts: CopyOptions): Promise<ArchiveD
   return checked;
 }
 
-/** Stream one archive across; checked against the source's record and the destination's stat. */
+/**
+ * Stream one archive across (through the encrypting sink when it is to be
+ * encrypted). What was read is checked against the source's listing and
+ * record before the object is committed; the destination's stat after.
+ */
 async function copyOne(a: SourceArchive, opts: CopyOptions, committed: string[]): Promise<CopiedArchive> {
   const { source, destination, signal } = opts;
-  const name = a.archive.name;
+  const name = a.destName;
   const started = performance.now();
   let writer: ObjectWriter | undefined;
+  const failed = (problems: string[]) =>
+    new CopyCheckError(`${a.archive.name} failed its check during the copy (${problems.join("; ")}); ${name} was removed again, the index of ${destination.display} is unchanged`);
   try {
-    writer = await destination.write(name, { signal });
-    let sent = 0;
-    for await (const chunk of await source.read(name)) {
+    const out = await destination.write(name, { signal });
+    writer = out;
+    if (a.encrypt && !opts.encryption) throw new Error(`copyOne: ${a.archive.name} is to be encrypted, but no key was given`);
+    const sealed = a.encrypt ? encryptingSink(opts.encryption!, { label: `${destination.display}/${name}`, write: (c) => out.write(c) }) : undefined;
+    const sink = sealed ?? out;
+    const read = new WriteDigest();
+    for await (const chunk of await source.read(a.archive.name)) {
       if (signal.aborted) throw signal.reason;
-      await writer.write(chunk);
-      sent += chunk.length;
-      opts.onProgress?.(sent);
+      read.update(chunk);
+      await sink.write(chunk);
+      opts.onProgress?.(read.size);
     }
+    await sealed?.end();
     if (signal.aborted) throw signal.reason;
-    const written = await writer.commit();
-    committed.push(name);
+    const got = read.finish(a.archive.name);
     const problems: string[] = [];
-    if (written.size !== a.size) problems.push(`${written.size} bytes read, ${a.size} listed in the source`);
-    if (a.recorded && (written.size !== a.recorded.size || written.sha256 !== a.recorded.sha256)) {
-      problems.push(`sent ${written.size} bytes with sha256 ${written.sha256}, the source's index records ${a.recorded.size} bytes with sha256 ${a.recorded.sha256}`);
+    if (got.size !== a.size) problems.push(`${got.size} bytes read, ${a.size} listed in the source`);
+    if (a.recorded && (got.size !== a.recorded.size || got.sha256 !== a.recorded.sha256)) {
+      problems.push(`read ${got.size} bytes with sha256 ${got.sha256}, the source's index records ${a.recorded.size} bytes with sha256 ${a.recorded.sha256}`);
     }
+    if (problems.length > 0) throw failed(problems);
+    const written = await out.commit();
+    committed.push(name);
     const there = await destination.stat(name);
-    if (there?.size !== written.size) problems.push(`${destination.display} reports ${there ? `${there.size} bytes` : "no object"} after ${written.size} were sent`);
-    if (problems.length > 0) throw new CopyCheckError(`${name} failed its check after the copy (${problems.join("; ")}); it was removed again, the index of ${destination.display} is unchanged`);
-    return { name, size: written.size, sha256: written.sha256, seconds: (performance.now() - started) / 1000 };
+    if (there?.size !== written.size) throw failed([`${destination.display} reports ${there ? `${there.size} bytes` : "no object"} after ${written.size} were sent`]);
+    return { name, from: a.archive.name, encrypted: a.encrypt, size: written.size, sha256: written.sha256, readSize: got.size, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
     await writer?.abort();
     throw err;
@@ -142,20 +167,21 @@ export async function copyBackups(opts: CopyOptions): Promise<CopyReport> {
     const destObjects = await destination.list();
     const src = indexText(source, srcIndex.content);
     const dst = indexText(destination, destIndex.content);
-    const plan = planCopy({ source: src, sourceObjects, destination: dst, destObjects, prefix: opts.prefix });
+    const plan = planCopy({ source: src, sourceObjects, destination: dst, destObjects, prefix: opts.prefix, encrypt: Boolean(opts.encryption) });
     opts.onPlan?.(plan);
     const checked = await checkPresent(plan, opts);
 
     const digests = new Map<string, ArchiveDigest>();
     for (const p of plan.present) {
-      const d = p.destRecorded ?? checked.find((c) => c.name === p.archive.name);
-      if (d) digests.set(p.archive.name, d);
+      const d = p.destRecorded ?? checked.find((c) => c.name === p.destName);
+      if (d) digests.set(p.destName, d);
     }
     const destNames = new Set(destObjects.map((o) => o.name));
     if (opts.dryRun) {
       // What the index would gain: the archives' digests are not known without copying them.
-      for (const a of plan.toCopy) if (a.recorded) digests.set(a.archive.name, a.recorded);
-      for (const a of plan.toCopy) destNames.add(a.archive.name);
+      // (An archive encrypted on the way gets a new sha256, known only then.)
+      for (const a of plan.toCopy) if (a.recorded && !a.encrypt) digests.set(a.destName, a.recorded);
+      for (const a of plan.toCopy) destNames.add(a.destName);
       const { changes } = mergeIndex(plan, src, dst, digests, destNames);
       return { plan, copied: [], checked, changes, incompleteWrites, indexWritten: false };
     }

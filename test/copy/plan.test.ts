@@ -108,3 +108,47 @@ describe("mergeIndex", () => {
     expect(again).toEqual({ text: updated.text, changes: [] });
   });
 });
+
+describe("encrypting copies (NAME.tgz.age)", () => {
+  const C = "c".repeat(64);
+  const two = `${H}1     1790000000   0000000000000001  # sha256 a-1.tgz 10 ${A}\n2     1790000100   0000000000000002  # sha256 a-1-to-2.tgz.age 99 ${B}\n`;
+  const plan = (destObjects: [string, number][], encrypt: boolean, sourceObjects = objs(["a-1.tgz", 10], ["a-1-to-2.tgz.age", 99]), destination = dst(undefined)) =>
+    planCopy({ source: src(two), sourceObjects, destination, destObjects: objs(...destObjects), encrypt });
+  const names = (p: ReturnType<typeof plan>) => ({
+    toCopy: p.toCopy.map((a) => [a.archive.name, a.destName, a.encrypt]),
+    present: p.present.map((a) => [a.archive.name, a.destName, a.otherForm]),
+    shadowed: p.shadowed,
+  });
+
+  test("a plain archive the destination lacks goes as NAME.tgz.age; one already encrypted as it is; without a key all as they are", () => {
+    expect(names(plan([], true))).toEqual({ toCopy: [["a-1.tgz", "a-1.tgz.age", true], ["a-1-to-2.tgz.age", "a-1-to-2.tgz.age", false]], present: [], shadowed: [] });
+    expect(names(plan([], false))).toEqual({ toCopy: [["a-1.tgz", "a-1.tgz", false], ["a-1-to-2.tgz.age", "a-1-to-2.tgz.age", false]], present: [], shadowed: [] });
+  });
+
+  test("held in either form it is present, never copied again nor compared byte for byte; the source's own .tgz.age shadows its .tgz", () => {
+    // Another size in the other form is no refusal: other bytes by design.
+    expect(names(plan([["a-1.tgz.age", 500], ["a-1-to-2.tgz", 7]], true))).toEqual({ toCopy: [], present: [["a-1.tgz", "a-1.tgz.age", true], ["a-1-to-2.tgz.age", "a-1-to-2.tgz", true]], shadowed: [] });
+    expect(names(plan([["a-1.tgz.age", 500]], false)).present).toEqual([["a-1.tgz", "a-1.tgz.age", true]]);
+    expect(names(plan([["a-1.tgz", 10]], true)).present).toEqual([["a-1.tgz", "a-1.tgz", false]]);
+    // Both forms in the source: encrypting, the .tgz.age goes and the .tgz stays behind; without a key both go.
+    const both = objs(["a-1.tgz", 10], ["a-1.tgz.age", 200]);
+    expect(names(plan([], true, both))).toEqual({ toCopy: [["a-1.tgz.age", "a-1.tgz.age", false]], present: [], shadowed: ["a-1.tgz"] });
+    expect(names(plan([], false, both)).toCopy).toEqual([["a-1.tgz", "a-1.tgz", false], ["a-1.tgz.age", "a-1.tgz.age", false]]);
+  });
+
+  test("the destination's line records the encrypted object, not the plain archive it came from", () => {
+    const p = plan([], true);
+    const digests = new Map([
+      ["a-1.tgz.age", { name: "a-1.tgz.age", size: 300, sha256: C }],
+      ["a-1-to-2.tgz.age", { name: "a-1-to-2.tgz.age", size: 99, sha256: B }],
+    ]);
+    expect(mergeIndex(p, src(two), dst(undefined), digests, new Set()).text).toEndWith(
+      `1     1790000000   0000000000000001  # sha256 a-1.tgz.age 300 ${C}\n2     1790000100   0000000000000002  # sha256 a-1-to-2.tgz.age 99 ${B}\n`,
+    );
+    // A destination that holds a-1.tgz.age (recorded) for the source's plain a-1.tgz keeps its record; the plain one's is not added.
+    const held = dst(`${H}1     1790000000   0000000000000001  # sha256 a-1.tgz.age 300 ${C}\n`);
+    const p2 = plan([["a-1.tgz.age", 300]], true, objs(["a-1.tgz", 10]), held);
+    expect(p2.present[0]!.destRecorded).toEqual({ name: "a-1.tgz.age", size: 300, sha256: C });
+    expect(mergeIndex(p2, src(two), held, new Map([["a-1.tgz.age", p2.present[0]!.destRecorded!]]), new Set(["a-1.tgz.age"])).changes).toEqual([]);
+  });
+});

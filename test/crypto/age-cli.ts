@@ -65,3 +65,8 @@ export async function collect(source: ByteSource): Promise<Uint8Array> {
 
 export const readBytes = (path: string) => new Uint8Array(readFileSync(path));
 export const writeBytes = (path: string, b: Uint8Array) => writeFileSync(path, b);
+
+/** Lines of an `strace -xx -s 3` write trace that write a gzip member's magic: plaintext archive bytes. */
+export function gzipMagicWrites(trace: string): string[] {
+  return trace.split("\n").filter((l) => /(write|pwrite64)\(\d+, "\\x1f\\x8b\\x08/.test(l) || /writev\(\d+, \[\{iov_base="\\x1f\\x8b\\x08/.test(l));
+}

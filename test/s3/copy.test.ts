@@ -175,7 +175,7 @@ describe("refusals: exit 13 and nothing copied", () => {
     await w.commit();
     const res = copy(["--backups", bucket, "--to", join(tempDir("copy-bad"), "d")]);
     expect(res.status).toBe(1); // the bucket's object fails its own recorded sha256 on the way down
-    expect(res.stderr).toContain("t-4.tgz failed its check after the copy");
+    expect(res.stderr).toContain("t-4.tgz failed its check during the copy");
     expect(res.stderr).toContain(`the source's index records ${original.length} bytes with sha256 ${sha(original)}`);
   }, 60_000);
 });
@@ -228,7 +228,7 @@ describe("--prefix, --dry-run, --json", () => {
     const res = ok(copy(["--backups", backups, "--to", dest, "--json", "--prefix", "t"]));
     const doc = JSON.parse(res.stdout);
     expect(Object.keys(doc).sort()).toEqual(
-      ["abortedIncompleteWrites", "alreadyPresent", "bytesCopied", "copied", "destination", "dryRun", "indexLines", "indexWritten", "notIndexed", "prefix", "referenceLines", "seconds", "source", "wouldCopy"].sort(),
+      ["abortedIncompleteWrites", "alreadyPresent", "bytesCopied", "copied", "destination", "dryRun", "indexLines", "indexWritten", "notIndexed", "prefix", "referenceLines", "seconds", "shadowed", "source", "wouldCopy"].sort(),
     );
     const bytes = readFileSync(join(backups, "t-4.tgz"));
     expect(doc).toMatchObject({
