@@ -3,10 +3,10 @@
 // a checking reader, and decodes every record file under A/ (magic, length,
 // md5 when present, name against content). What it learns about transactions
 // lets callers check that a chain of archives has no gap.
-import { createReadStream } from "node:fs";
-import { basename } from "node:path";
+import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { CorruptRecordError, DsError, InterruptedError } from "../errors.ts";
+import { CorruptRecordError, describeErrno, DsError, FileError, InterruptedError, ObjectNotFoundError, S3Error } from "../errors.ts";
+import { digestMismatch, openArchive, StreamDigest, type ArchiveSource } from "./archive-stream.ts";
 import {
   decodePointer,
   decodeRevision,
@@ -33,6 +33,7 @@ export interface Problem {
 
 export interface ArchiveCheck {
   archive: string;
+  /** Where it was read: a path or s3://BUCKET/PATH/NAME. */
   path: string;
   problems: Problem[];
   entries: number;
@@ -122,9 +123,9 @@ function checkRecord(name: string, data: Uint8Array, check: ArchiveCheck): strin
  * the result (reading stops at the first one the stream cannot recover from).
  * With a sink, the same decompressed bytes are also handed to it.
  */
-export async function checkArchive(path: string, opts: CheckOptions): Promise<ArchiveCheck> {
-  const archive = basename(path);
-  const check: ArchiveCheck = { archive, path, problems: [], entries: 0, files: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
+export async function checkArchive(source: ArchiveSource, opts: CheckOptions): Promise<ArchiveCheck> {
+  const archive = source.name;
+  const check: ArchiveCheck = { archive, path: source.location.where(archive), problems: [], entries: 0, files: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
   const problem = (message: string, entry?: string) => check.problems.push({ archive, entry, message });
   const isSerial = (name: string) => recordShape(name.slice(2))?.kind === "value" && /serial$/.test(name);
   const reader = new TarReader({
@@ -151,28 +152,49 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
   });
 
   const gunzip = createGunzip();
-  const input = createReadStream(path);
-  input.on("error", (err) => gunzip.destroy(err));
+  const digest = new StreamDigest();
+  let input: Readable | undefined;
+  let readAll = false;
   let sinkFailed = false;
   try {
+    input = Readable.from(digest.pass(await openArchive(source)), { objectMode: false });
+    input.on("error", (err) => gunzip.destroy(err));
     for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
       check.tarBytes += chunk.length;
       reader.push(chunk);
-      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: input.bytesRead });
+      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: digest.size });
       if (opts.sink && !reader.failed && !opts.sink.write(chunk)) await opts.sink.drained();
     }
+    readAll = true;
     reader.end();
   } catch (err) {
-    if (err instanceof InterruptedError || opts.signal?.aborted) {
+    // The location failing (S3 timeout, refused credentials) is no damage of the archive: stop.
+    if (err instanceof InterruptedError || opts.signal?.aborted || err instanceof S3Error) {
       await opts.sink?.abort();
       throw err;
     }
-    const e = err as NodeJS.ErrnoException;
-    const detail = e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : e.message;
-    problem(e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${detail}`);
+    const e = (err instanceof FileError ? err.cause : err) as NodeJS.ErrnoException;
+    const detail = e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : e.code ? describeErrno(e) : e.message;
+    problem(err instanceof ObjectNotFoundError || e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${detail}`);
   } finally {
-    input.destroy();
+    input?.destroy();
+  }
+  // Checked before the sink ends: restore renames nothing into TARGET after a mismatch.
+  if (source.digest && !check.problems.some((p) => p.message === "archive file is missing")) {
+    let read: { size: number; sha256: string } = digest;
+    if (!readAll) {
+      // The stream stopped at the damage: read it all once more for the digest, the clearer finding.
+      const again = new StreamDigest();
+      try {
+        for await (const _ of again.pass(await openArchive(source))) { /* hashing only */ }
+        read = again;
+      } catch {
+        read = { size: -1, sha256: "" };
+      }
+    }
+    const mismatch = read.size >= 0 ? digestMismatch(source.digest, read) : undefined;
+    if (mismatch) check.problems.unshift({ archive, message: mismatch });
   }
   if (opts.sink) {
     if (check.problems.length > 0) await opts.sink.abort();
@@ -274,7 +296,7 @@ export interface PlanCheckOptions {
  * archive with problems: the rest of the chain would not apply anyway.
  */
 export async function checkPlan(
-  archives: (ArchiveName & { path: string })[],
+  archives: (ArchiveName & ArchiveSource)[],
   entries: IndexEntry[],
   opts: PlanCheckOptions,
 ): Promise<{ checks: ArchiveCheck[]; problems: Problem[] }> {
@@ -284,7 +306,7 @@ export async function checkPlan(
   for (const archive of archives) {
     opts.onArchive?.(archive);
     const refused: Problem[] = [];
-    const check = await checkArchive(archive.path, {
+    const check = await checkArchive(archive, {
       records: opts.records,
       signal: opts.signal,
       onProgress: opts.onProgress,
