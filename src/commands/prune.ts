@@ -1,13 +1,11 @@
 // `dsbackup --storage DIR prune --keep-full N [--dry-run]`.
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
-import { lockIndex } from "../index/index-file.ts";
+import { settleLeftovers } from "../location/leftovers.ts";
 import { count } from "../plural.ts";
-import { choosePrefix } from "../restore/catalog.ts";
+import { choosePrefix, readCatalog, readLocationIndex } from "../restore/catalog.ts";
 import { applyPrune, planPrune } from "../restore/prune.ts";
-import { backupsFolder, openCatalog, type FolderOptions } from "./backups-folder.ts";
+import { openBackupsLocation, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 
 export interface PruneCommandOptions extends FolderOptions {
@@ -23,13 +21,13 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
   if (options.keepFull === undefined) throw new UsageError("prune needs --keep-full N");
   const keepFull = /^\d{1,9}$/.test(String(options.keepFull)) ? Number(options.keepFull) : NaN;
   if (!(keepFull >= 1)) throw new UsageError(`--keep-full must be a whole number of at least 1, not ${JSON.stringify(String(options.keepFull))}`);
-  // A backup holds the index lock while it appends: take it before reading
+  // A backup holds the location's lock while it writes: take it before reading
   // anything, so the plan printed is the plan carried out.
-  const dir = resolve(backupsFolder(options, ctx));
-  // (A missing folder is left for openCatalog to report.)
-  const lock = options.dryRun || !existsSync(dir) ? undefined : lockIndex(dir, "prune");
+  const location = await openBackupsLocation(options, ctx);
+  const lock = options.dryRun ? undefined : await location.lock({ purpose: "prune", warn: ctx.warn });
   try {
-    const catalog = openCatalog(options, ctx);
+    if (lock) await settleLeftovers(location, (await readLocationIndex(location)).entries, ctx.warn);
+    const catalog = await readCatalog(location);
     const prefix = choosePrefix(catalog, options.prefix);
     const plan = planPrune(catalog, prefix, keepFull);
     const lines: string[] = [];
@@ -48,7 +46,7 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
     }
     ctx.stdout(lines.length > 0 ? `${lines.join("\n")}\n` : "");
     if (plan.oldestKept && !options.dryRun) {
-      applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log, (a) => ctx.stdout(`deleted ${a.name} (${humanSize(a.size)} compressed)\n`));
+      await applyPrune(catalog, plan, options.quiet ? () => {} : ctx.log, (a) => ctx.stdout(`deleted ${a.name} (${humanSize(a.size)} compressed)\n`));
     }
     if (plan.oldestKept) {
       const freed = plan.remove.reduce((n, a) => n + a.size, 0);
@@ -57,7 +55,7 @@ export async function pruneCommand(options: PruneCommandOptions, ctx: CommandCon
       );
     }
   } finally {
-    lock?.release();
+    await lock?.release();
   }
   return 0;
 }
