@@ -31,7 +31,7 @@ export async function statusCommand(options: StatusCommandOptions, ctx: CommandC
   const started = ctx.now().getTime() / 1000;
   if (options.json && options.nagios) throw new UsageError("give --json or --nagios, not both");
   const maxAge = options.maxAge === undefined ? undefined : parseDuration(String(options.maxAge), "--max-age");
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
   // The storage's newest transaction, when we have the storage: how much the newest backup lacks.
   const storageTid = options.storage === undefined ? undefined : readU64File(openStorage(String(options.storage)), "x.serial", false);
@@ -47,7 +47,7 @@ export async function statusCommand(options: StatusCommandOptions, ctx: CommandC
     now,
     zone: resolveZone(ctx.env.TZ),
     storageTid,
-    verified: readVerifyRecord(catalog.dir, ctx.warn),
+    verified: await readVerifyRecord(catalog.location, ctx.warn),
     maxAge,
   });
   const status = report.maxAge?.tooOld ? ExitCode.tooOld : ExitCode.ok;

@@ -2,8 +2,9 @@
 // and check its gzip members, tar stream and records, its transaction chain
 // against the index, and that every restore point has a chain of archives
 // (across prefixes). Every problem is reported; exit 1 if any.
-import { existsSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { openLocation } from "../location/open.ts";
 import { ProblemsFoundError, UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
 import type { IndexEntry } from "../index/tindex.ts";
@@ -46,17 +47,18 @@ function selectArchives(catalog: Catalog, names: string[], prefix: string | unde
     return catalog.archives.filter((a) => (seqs.has(a.seq) && (prefix === undefined || a.prefix === prefix)) || used.has(a.name));
   }
   return names.map((arg) => {
-    const known = catalog.archives.find((a) => a.name === arg || a.path === resolve(arg));
+    const known = catalog.archives.find((a) => a.name === arg || a.location.where(a.name) === resolve(arg));
     if (known) return known;
+    // An archive file outside the location (a path on this machine).
     const path = resolve(arg);
     const parsed = parseArchiveName(basename(path));
     if (!parsed || !existsSync(path)) throw new UsageError(`${arg}: no such archive in ${catalog.dir}`);
-    return { ...parsed, path, size: 0 };
+    return { ...parsed, location: openLocation(dirname(path)), size: statSync(path).size };
   });
 }
 
 export async function verifyCommand(names: string[], options: VerifyCommandOptions, ctx: CommandContext): Promise<number> {
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   const chains = names.length === 0 && catalog.indexExists ? restoreChains(catalog, options.prefix) : [];
   const archives = selectArchives(catalog, names, options.prefix, chains);
   const progress = progressFor(ctx, Boolean(options.quiet), archives.reduce((n, a) => n + a.size, 0));
@@ -86,7 +88,7 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
     for (const a of [...archives].sort((x, y) => x.seq - y.seq)) {
       log(`Verifying ${a.name}`);
       progress.nextArchive();
-      const check = await checkArchive(a.path, { records: true, signal: ctx.signal, onProgress: (p) => progress.update(p) });
+      const check = await checkArchive(a, { records: true, signal: ctx.signal, onProgress: (p) => progress.update(p) });
       const found = [...check.problems, ...crossCheck(check, a, entries, { records: true })];
       if (!catalog.indexExists && check.newestTid !== undefined && !entries.some((e) => e.seq === a.seq)) {
         entries.push({ seq: a.seq, timestamp: 0, tid: check.newestTid, line: 0 });
@@ -98,12 +100,15 @@ export async function verifyCommand(names: string[], options: VerifyCommandOptio
         entries: check.entries,
         tarBytes: check.tarBytes,
         newestTid: check.newestTid ?? null,
+        // Whether its size and sha256 were checked against those recorded when it was written.
+        digestChecked: a.digest !== undefined,
         problems: found,
       });
       if (!options.json) {
         progress.clear();
         ctx.stdout(
-          `${found.length === 0 ? "ok    " : "FAILED"} ${a.name} (${count(check.entries, "entry", "entries")}, ${humanSize(check.tarBytes)} of tar, ${humanSize(a.size)} compressed)\n`,
+          `${found.length === 0 ? "ok    " : "FAILED"} ${a.name} (${count(check.entries, "entry", "entries")}, ${humanSize(check.tarBytes)} of tar, ${humanSize(a.size)} compressed, ` +
+            `${a.digest ? (found.length === 0 ? "size and sha256 as recorded" : "size and sha256 recorded") : "no sha256 recorded: an older archive"})\n`,
         );
         for (const p of found) ctx.stdout(`    ${formatProblem(p)}\n`);
       }

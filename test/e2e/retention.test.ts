@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { applyPolicy } from "../../src/retention/policy.ts";
 import { restorablePoints, selectArchives, type ChainOf } from "../../src/retention/select.ts";
 import { readCatalog } from "../../src/restore/catalog.ts";
+import { openLocation } from "../../src/location/open.ts";
 import { chainTo } from "../../src/restore/plan.ts";
 import { applyPrune } from "../../src/restore/prune.ts";
 import { formatTime } from "../../src/time/format.ts";
@@ -54,8 +55,8 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     }
   }, 120_000);
 
-  test("the binary's clock followed faketime: index times are the chosen days, incrementals start two runs back", () => {
-    const cat = readCatalog(join(home, "backups"));
+  test("the binary's clock followed faketime: index times are the chosen days, incrementals start two runs back", async () => {
+    const cat = await readCatalog(openLocation(join(home, "backups")));
     expect(cat.entries.map((e) => e.timestamp)).toEqual([...times.values()]);
     const names = cat.archives.map((a) => a.name);
     expect(names).toContain("backup-1.tgz");
@@ -106,9 +107,9 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     }
   });
 
-  test("prune by 7 daily, 5 weekly, 12 monthly, 3 yearly: exactly the oracle's points stay, each restores byte-identical, nothing else remains", () => {
+  test("prune by 7 daily, 5 weekly, 12 monthly, 3 yearly: exactly the oracle's points stay, each restores byte-identical, nothing else remains", async () => {
     const dir = join(home, "backups");
-    const catalog = readCatalog(dir);
+    const catalog = await readCatalog(openLocation(dir));
     const chainOf: ChainOf = (prefix, seq) => chainTo(catalog.archives, seq, prefix);
     const points = restorablePoints(catalog.entries, catalog.archives, "backup", chainOf);
     const policy = { daily: 7, weekly: 5, monthly: 12, yearly: 3 };
@@ -121,13 +122,13 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     expect(keep.length).toBeGreaterThanOrEqual(12);
 
     const sel = selectArchives({ entries: catalog.entries, archives: catalog.archives, prefix: "backup", keep, chainOf });
-    applyPrune(catalog, sel, () => {}, () => {});
+    await applyPrune(catalog, sel, () => {}, () => {});
     const left = readdirSync(dir).filter((n) => n.endsWith(".tgz")).sort();
     const needed = new Set(keep.flatMap((seq) => (chainOf("backup", seq) as { name: string }[]).map((a) => a.name)));
     expect(left).toEqual([...needed].sort());
     expect(left.length).toBeLessThan(DAYS / 2);
 
-    const after = readCatalog(dir);
+    const after = await readCatalog(openLocation(dir));
     expect(after.unindexed).toEqual([]);
     expect(after.missing).toEqual([]);
     for (const seq of keep) {
