@@ -50,11 +50,9 @@ export class StreamDigest {
 
 /** What is wrong with the bytes read against the recorded digest, if anything. */
 export function digestMismatch(recorded: ArchiveDigest, read: { size: number; sha256: string }): string | undefined {
-  if (recorded.size !== read.size) {
-    return `size ${read.size} bytes does not match the ${recorded.size} bytes recorded in the index when it was written: the archive was changed or truncated`;
-  }
-  if (recorded.sha256 !== read.sha256) {
-    return `sha256 mismatch: the index recorded ${recorded.sha256} when it was written, the archive now reads as ${read.sha256}: it was changed or damaged`;
-  }
-  return undefined;
+  if (recorded.size === read.size && recorded.sha256 === read.sha256) return undefined;
+  return (
+    `sha256 mismatch: the index recorded ${recorded.size} bytes with sha256 ${recorded.sha256} when it was written, ` +
+    `the archive now reads as ${read.size} bytes with sha256 ${read.sha256}: it was changed or damaged`
+  );
 }

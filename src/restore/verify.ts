@@ -47,6 +47,8 @@ export interface ArchiveCheck {
   transactions: Map<string, { previousTid: string; oids: string[] }>;
   /** Object revisions in the archive (only with records): "OID.SERIAL". */
   revisions: Set<string>;
+  /** The problem saying its bytes are not those recorded in the index (also in problems). */
+  digestMismatch?: string;
 }
 
 /** Somewhere else to send the decompressed tar stream (the extractor). */
@@ -194,7 +196,10 @@ export async function checkArchive(source: ArchiveSource, opts: CheckOptions): P
       }
     }
     const mismatch = read.size >= 0 ? digestMismatch(source.digest, read) : undefined;
-    if (mismatch) check.problems.unshift({ archive, message: mismatch });
+    if (mismatch) {
+      check.digestMismatch = mismatch;
+      check.problems.unshift({ archive, message: mismatch });
+    }
   }
   if (opts.sink) {
     if (check.problems.length > 0) await opts.sink.abort();
@@ -253,7 +258,8 @@ export function crossCheck(
   entries: IndexEntry[],
   opts: { records: boolean; previousTid?: string },
 ): Problem[] {
-  if (check.problems.length > 0) return [];
+  // A changed archive that still reads cleanly is checked on: what else is wrong with it helps.
+  if (check.problems.some((p) => p.message !== check.digestMismatch)) return [];
   const out: Problem[] = [];
   const problem = (message: string, entry?: string) => out.push({ archive: check.archive, entry, message });
   if (check.newestTid === undefined) {
