@@ -32,6 +32,8 @@ export interface ArchiveOptions {
   /** Compressor workers, default = cores. 1 compresses inline, without a worker. */
   jobs?: number;
   onProgress?: (p: { files: number; bytes: number }) => void;
+  /** Sees each piece of compressed output once it is written (to hash what went to a descriptor). */
+  onOutput?: (chunk: Uint8Array) => void;
   signal?: AbortSignal;
 }
 
@@ -82,7 +84,7 @@ export async function writeArchive(
   const signal = opts.signal;
   checkAbort(signal);
 
-  const out = new Output(outFd, libdeflateLevel(level), jobs, signal);
+  const out = new Output(outFd, libdeflateLevel(level), jobs, signal, opts.onOutput);
   const w = new TarBuilder(out);
   let entryCount = 0;
   /** Returns a promise only for a file bigger than a block. */
@@ -365,6 +367,7 @@ class Output {
     private level: number,
     private jobs: number,
     private signal: AbortSignal | undefined,
+    private onOutput?: (chunk: Uint8Array) => void,
   ) {
     this.workerUrl = jobs > 1 ? gzipWorkerUrl() : undefined;
     if (this.workerUrl === undefined) this.jobs = 1;
@@ -451,6 +454,7 @@ class Output {
     while (this.queue.length && !this.error && !this.abandoned) {
       const data = await this.queue[0]!.promise;
       await this.write(data);
+      this.onOutput?.(data);
       this.outputBytes += data.length;
       this.queue.shift();
       this.notify();

@@ -1,8 +1,6 @@
 // The progress line shown on a terminal while an archive is written: files,
 // bytes, rate and, when the previous full backup's file count is known, ETA.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { writeFileAtomic } from "../fsutil/atomic.ts";
+import { readSmallObject, writeSmallObject, type Location } from "../location/location.ts";
 
 /** Remembered after each full backup so the next one can estimate its ETA. */
 export const STATS_NAME = ".dsbackup-stats.json";
@@ -12,17 +10,17 @@ export interface BackupStats {
   fullBytes: number;
 }
 
-export function readStats(backupsDir: string): BackupStats | undefined {
+export async function readStats(location: Location): Promise<BackupStats | undefined> {
   try {
-    const s = JSON.parse(readFileSync(join(backupsDir, STATS_NAME), "utf8"));
+    const s = JSON.parse((await readSmallObject(location, STATS_NAME)) ?? "");
     return Number.isFinite(s.fullFiles) && Number.isFinite(s.fullBytes) ? s : undefined;
   } catch {
     return undefined; // absent or unreadable: no ETA, nothing else depends on it
   }
 }
 
-export function writeStats(backupsDir: string, stats: BackupStats): void {
-  writeFileAtomic(join(backupsDir, STATS_NAME), `${JSON.stringify(stats)}\n`);
+export async function writeStats(location: Location, stats: BackupStats): Promise<void> {
+  await writeSmallObject(location, STATS_NAME, `${JSON.stringify(stats)}\n`);
 }
 
 const MiB = 1024 * 1024;

@@ -1,31 +1,35 @@
 // One backup run: a sequence of full/inc steps sharing one sequence number,
 // archives written under temporary names, one index line, then the renames.
 // Nothing reaches a final name unless every step that wrote did so completely.
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { createHash, type Hash } from "node:crypto";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import { BackupRefusedError, ContextError, DsError, FileError, InterruptedError, NothingWrittenError, StorageError, UsageError, fileError } from "../errors.ts";
-import { descriptorSink, writeArchive, type ArchiveEntry } from "../archive/writer.ts";
+import { BackupRefusedError, ContextError, DsError, FileError, IndexConflictError, InterruptedError, NothingWrittenError, StorageError, UsageError } from "../errors.ts";
+import { descriptorSink, writeArchive, type ArchiveEntry, type ByteSink } from "../archive/writer.ts";
 import { AGE_SUFFIX, encryptingSink, type EncryptionKey } from "../crypto/index.ts";
-import { formatIndexLine, chooseReference, nextSequence, STREAMED_MARK, type IndexEntry } from "../index/tindex.ts";
-import { appendIndexLine, INDEX_NAME, lockIndex, readIndex } from "../index/index-file.ts";
+import { formatIndexLine, chooseReference, indexComment, INDEX_HEADER, nextSequence, type ArchiveDigest, type IndexEntry } from "../index/tindex.ts";
 import { humanSize } from "../human-size.ts";
-import { createTempFile, type TempFile } from "../fsutil/atomic.ts";
+import { settleLeftovers } from "../location/leftovers.ts";
+import { INDEX_OBJECT, type Location, type ObjectWriter } from "../location/location.ts";
+import { readLocationIndex } from "../restore/catalog.ts";
 import { readU64File, type Storage } from "../storage/home.ts";
 import { formatTid, ZERO_TID } from "../storage/records.ts";
 import { formatTime } from "../time/format.ts";
-import { recoverStaleTemps, sequenceAfterLeftovers } from "./stale.ts";
+import { sequenceAfterLeftovers } from "./stale.ts";
 import { fullBackupEntries, incrementalBackupEntries } from "./entries.ts";
 import type { BackupStep } from "./plan.ts";
 import { readStats, writeStats, type ProgressLine } from "./progress.ts";
 
 export interface BackupOptions {
   storage: Storage;
+  /** Where the archives and the index go, locked by the caller for the whole run. */
+  location: Location;
   /** Epoch seconds of the snapshot, written to the index. */
   timestamp: number;
   steps: BackupStep[];
   /** Take a full backup when `inc` finds no reference backup. */
   orFull?: boolean;
-  /** Write the (single) archive to this descriptor instead of backups/. */
+  /** Write the (single) archive to this descriptor instead of the location. */
   outputFd?: number;
   /** Encrypt every archive with age to this key: NAME.tgz.age, never a plaintext byte on disk. */
   encryption?: EncryptionKey | null;
@@ -65,6 +69,8 @@ export interface WrittenArchive {
   storedBytes: number;
   /** Seconds spent writing this archive. */
   seconds: number;
+  /** Size and lowercase hex sha256 of the bytes written (recorded in the index line). */
+  sha256?: string;
 }
 
 /** What became of one command word (full, or inc WHEN) of the run. */
@@ -113,20 +119,12 @@ export function backupsDirectory(home: string): string {
   return dir;
 }
 
-/** Whether backups/tindex has a line for `seq` (false if it cannot be read). */
-function indexHasSequence(backupsDir: string, seq: number): boolean {
+/** Whether the location's index has a line for `seq` (false if it cannot be read). */
+async function indexHasSequence(location: Location, seq: number): Promise<boolean> {
   try {
-    return readIndex(backupsDir).some((e) => e.seq === seq);
+    return (await readLocationIndex(location)).entries.some((e) => e.seq === seq);
   } catch {
     return false;
-  }
-}
-
-function listNames(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch (err) {
-    throw fileError("read directory", dir, err);
   }
 }
 
@@ -159,25 +157,15 @@ type Plan =
   | { kind: "inc"; prefix: string; finalName: string; reference: IndexEntry; entries: () => Iterable<ArchiveEntry> };
 
 export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
-  const backupsDir = backupsDirectory(opts.storage.home);
-  // Held for the whole run: a prune must not rewrite the index between our read and our append.
-  const indexLock = lockIndex(backupsDir, "backup");
-  try {
-    return await runBackupLocked(opts, backupsDir);
-  } finally {
-    indexLock.release();
-  }
-}
-
-async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise<BackupReport> {
-  const { storage, log, warn } = opts;
-  const index = readIndex(backupsDir);
-  // The storage's sublock is held (by us, or by the snapshot tool that runs
-  // us), so no other run can be writing: a dead run's files can be settled.
-  // Worth a warning even under -q.
-  recoverStaleTemps(backupsDir, index, warn);
-  const seq = sequenceAfterLeftovers(nextSequence(index), listNames(backupsDir));
-  const last = index.at(-1);
+  const { storage, location, log, warn } = opts;
+  const index = await readLocationIndex(location);
+  // The location's lock is held (by our caller) and the storage's sublock (by
+  // us, or by the snapshot tool that runs us), so no other run can be
+  // writing: a dead run's leftovers can be settled. Worth a warning even under -q.
+  await settleLeftovers(location, index.entries, warn);
+  const objects = new Set((await location.list()).map((o) => o.name));
+  const seq = sequenceAfterLeftovers(nextSequence(index.entries), [...objects]);
+  const last = index.entries.at(-1);
   if (last && opts.timestamp < last.timestamp) {
     // inc WHEN and restore --at rely on index times going forward.
     throw new BackupRefusedError(
@@ -191,8 +179,8 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
     seq,
     timestamp: opts.timestamp,
     tid: newestTid,
-    backupsDir,
-    indexPath: join(backupsDir, INDEX_NAME),
+    backupsDir: location.display,
+    indexPath: location.where(INDEX_OBJECT),
     steps: [],
     archives: [],
     refusals: [],
@@ -230,20 +218,20 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       if (!same) plans.push(fullPlan(step.prefix));
       continue;
     }
-    const reference = chooseReference(index, step.whenSeconds);
+    const reference = chooseReference(index.entries, step.whenSeconds);
     const stepReport: StepReport = {
       command: "inc",
       prefix: step.prefix,
       when: step.when,
       whenSeconds: step.whenSeconds,
       reference: reference && { seq: reference.seq, timestamp: reference.timestamp },
-      referenceReason: referenceReason(index, step.whenSeconds, reference, opts.zone),
+      referenceReason: referenceReason(index.entries, step.whenSeconds, reference, opts.zone),
       outcome: "written",
     };
     report.steps.push(stepReport);
     const resolved = `inc ${JSON.stringify(step.when)} means ${showInstant(step.whenSeconds, opts.zone)}`;
     if (!reference) {
-      refuse(stepReport, `No previous backup at or before ${JSON.stringify(step.when)} (${showInstant(step.whenSeconds, opts.zone)}) in ${join(backupsDir, INDEX_NAME)}: ${stepReport.referenceReason}; no incremental backup made`);
+      refuse(stepReport, `No previous backup at or before ${JSON.stringify(step.when)} (${showInstant(step.whenSeconds, opts.zone)}) in ${location.where(INDEX_OBJECT)}: ${stepReport.referenceReason}; no incremental backup made`);
       continue;
     }
     log(`${resolved}; reference: ${stepReport.referenceReason}`);
@@ -286,40 +274,46 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
   for (const plan of plans) {
     if (seen.has(plan.finalName)) throw new UsageError(`two commands would both write ${plan.finalName}`);
     seen.add(plan.finalName);
-    if (opts.outputFd === undefined && existsSync(join(backupsDir, plan.finalName))) {
-      throw new BackupRefusedError(`${join(backupsDir, plan.finalName)} already exists; refusing to overwrite it (is backups/tindex out of date?)`);
+    if (opts.outputFd === undefined && objects.has(plan.finalName)) {
+      throw new BackupRefusedError(`${location.where(plan.finalName)} already exists; refusing to overwrite it (is backups/tindex out of date?)`);
     }
   }
   if (opts.outputFd !== undefined && plans.length > 1) {
     throw new UsageError("--output - writes one archive: give a single full or inc command");
   }
 
-  const temps: TempFile[] = [];
+  const writers: ObjectWriter[] = [];
+  const digests: ArchiveDigest[] = [];
   let indexWritten = false;
   try {
     for (const plan of plans) {
-      const finalPath = join(backupsDir, plan.finalName);
-      const shownPath = opts.outputFd === undefined ? finalPath : `standard output (name it ${plan.finalName})`;
+      const shownPath = opts.outputFd === undefined ? location.where(plan.finalName) : `standard output (name it ${plan.finalName})`;
       if (plan.kind === "full") log(`Creating full backup ${shownPath}`);
       else log(`Creating incremental backup ${shownPath} of changes since backup ${plan.reference.seq} (taken ${isoSeconds(plan.reference.timestamp)})`);
-      let fd = opts.outputFd;
-      if (fd === undefined) {
-        const temp = createTempFile(finalPath, 0o640);
-        temps.push(temp);
-        fd = temp.fd;
+      let writer: ObjectWriter | undefined;
+      if (opts.outputFd === undefined) {
+        writer = await location.write(plan.finalName, { signal: opts.signal });
+        writers.push(writer);
       }
-      const line = opts.progress?.start(plan.kind, plan.kind === "full" ? readStats(backupsDir)?.fullFiles : undefined);
+      // What went to standard output is hashed as it goes, for the index line.
+      const stdoutHash = writer ? undefined : createHash("sha256");
+      const line = opts.progress?.start(plan.kind, plan.kind === "full" ? (await readStats(location))?.fullFiles : undefined);
       const started = performance.now();
       let result;
-      // Encrypted: the writer's compressed blocks go through the cipher to the
-      // descriptor; no plaintext byte is written anywhere.
-      const sealed = opts.encryption ? encryptingSink(opts.encryption, descriptorSink(fd)) : undefined;
+      // Where the bytes go: the location's writer, or standard output. Encrypted,
+      // the writer's compressed blocks go through the cipher first: no plaintext
+      // byte is written anywhere.
+      const inner: ByteSink | number = writer ?? opts.outputFd!;
+      const sealed = opts.encryption
+        ? encryptingSink(opts.encryption, hashingSink(typeof inner === "number" ? descriptorSink(inner) : inner, stdoutHash))
+        : undefined;
       try {
-        result = await writeArchive(plan.entries(), sealed ?? fd, {
+        result = await writeArchive(plan.entries(), sealed ?? inner, {
           level: opts.level,
           jobs: opts.jobs,
           signal: opts.signal,
           onProgress: line ? (p) => line.update(p) : undefined,
+          onOutput: stdoutHash && !sealed ? (chunk) => stdoutHash.update(chunk) : undefined,
         });
         await sealed?.end();
       } catch (err) {
@@ -331,7 +325,12 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
       } finally {
         line?.clear();
       }
-      temps.at(-1)?.seal();
+      // Durable now (folder: fsynced under the temporary name; S3: the upload completed).
+      // The digest is of what was stored: the ciphertext of an encrypted archive.
+      const written = writer
+        ? await writer.seal()
+        : { name: plan.finalName, size: sealed ? sealed.bytesWritten : result.outputBytes, sha256: stdoutHash!.digest("hex") };
+      digests.push({ name: plan.finalName, size: written.size, sha256: written.sha256 });
       const stored = sealed ? `, ${humanSize(sealed.bytesWritten)} encrypted` : "";
       log(`${plan.kind === "full" ? "full" : "incremental"} backup complete, ${humanSize(result.outputBytes)} compressed${stored}`);
       report.archives.push({
@@ -349,35 +348,39 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
         encrypted: sealed !== undefined,
         storedBytes: sealed?.bytesWritten ?? result.outputBytes,
         seconds: (performance.now() - started) / 1000,
+        sha256: written.sha256,
       });
     }
     if (report.archives.length > 0) {
-      // The commit point. If making the folder durable fails after the new
-      // index is in place, the run is committed all the same: finish it.
+      // The commit point, a conditional replace of the index read at the start.
+      // If making it durable fails once the new index is in place, the run is
+      // committed all the same: finish it.
       let deferred: unknown;
       try {
-        // A streamed archive is not in this folder: the line says so and gives its name.
-        const streamed = opts.outputFd === undefined ? undefined : `${STREAMED_MARK} ${plans[0]!.finalName}`;
-        report.indexLine = formatIndexLine(seq, opts.timestamp, newestTid, streamed).trimEnd();
-        appendIndexLine(backupsDir, `${report.indexLine}\n`);
+        // A streamed archive is not in this location: the line says so and gives its name.
+        const streamedAs = opts.outputFd === undefined ? undefined : plans[0]!.finalName;
+        report.indexLine = formatIndexLine(seq, opts.timestamp, newestTid, indexComment({ streamedAs, digests })).trimEnd();
+        let text = index.text ?? INDEX_HEADER;
+        if (text !== "" && !text.endsWith("\n")) text += "\n";
+        await location.replaceIndex(`${text}${report.indexLine}\n`, index.token);
       } catch (err) {
-        if (!indexHasSequence(backupsDir, seq)) throw err;
+        if (err instanceof IndexConflictError || !(await indexHasSequence(location, seq))) throw err;
         deferred = err;
       }
       indexWritten = true;
       report.indexCommitted = true;
-      for (const temp of temps) {
+      for (const writer of writers) {
         try {
-          temp.commit();
+          await writer.commit();
         } catch (err) {
           deferred ??= err;
         }
       }
       if (deferred) throw deferred;
       const full = report.archives.find((a) => a.kind === "full");
-      if (full) {
+      if (full && !full.streamed) {
         try {
-          writeStats(backupsDir, { fullFiles: full.files, fullBytes: full.compressedBytes });
+          await writeStats(location, { fullFiles: full.files, fullBytes: full.compressedBytes });
         } catch (err) {
           warn(`could not record statistics for the progress ETA: ${(err as Error).message}`);
         }
@@ -392,11 +395,26 @@ async function runBackupLocked(opts: BackupOptions, backupsDir: string): Promise
         error,
       );
     }
+    if (error instanceof IndexConflictError) {
+      throw new ContextError(`${error.message}; this run's archives were removed again (${report.archives.map((a) => a.name).join(", ")}): run the backup again`, error);
+    }
     throw new ContextError(`${error.message}; nothing was committed`, error);
   } finally {
     // Once the index names this run's archives, they are kept whatever happens:
-    // the next run renames any still under a temporary name (backup/stale.ts).
-    if (!indexWritten) for (const temp of temps) temp.discard();
+    // the next run completes any still under a temporary name (backup/stale.ts).
+    if (!indexWritten) for (const writer of writers) await writer.abort();
   }
   return report;
+}
+
+/** `inner`, with every chunk also fed to `hash` (standard output's digest for the index line). */
+function hashingSink(inner: ByteSink, hash: Hash | undefined): ByteSink {
+  if (!hash) return inner;
+  return {
+    label: inner.label,
+    async write(chunk) {
+      hash.update(chunk);
+      await inner.write(chunk);
+    },
+  };
 }

@@ -77,8 +77,8 @@ const storage: OptionSpec = { name: "storage", value: "DIR", description: "stora
 const storageFolder: OptionSpec = { ...storage, description: "storage home: use its backups/ folder" };
 const backups: OptionSpec = {
   name: "backups",
-  value: "DIR",
-  description: "a backups folder (tindex and archives), e.g. a copy elsewhere",
+  value: "LOCATION",
+  description: "where the backups are: a folder (tindex and archives, e.g. a copy elsewhere) or s3://BUCKET/PATH (credentials from AWS_*)",
   complete: "dir",
 };
 const prefix: OptionSpec = {
@@ -130,7 +130,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "backup",
     summary: "take backups: [prefix NAME] full | inc WHEN ... (one sequence number per run)",
-    usage: ["--storage DIR [OPTIONS] [--recipient AGE1... | --recipients-file FILE | --passphrase-file FILE] [prefix NAME] full|inc WHEN ..."],
+    usage: ["--storage DIR [--backups LOCATION] [OPTIONS] [--recipient AGE1... | --recipients-file FILE | --passphrase-file FILE] [prefix NAME] full|inc WHEN ..."],
     description: [
       "The original tool's command language: the words are applied left to right in one run and share one backup sequence number. " +
         "prefix NAME sets the archive name prefix for the words after it (default backup); full writes a complete copy; " +
@@ -139,11 +139,12 @@ export const COMMANDS: CommandSpec[] = [
     ],
     options: [
       storage,
+      { ...backups, description: "write the archives and the index here: a folder or s3://BUCKET/PATH (credentials from AWS_*)", default: "HOME/backups" },
       { name: "or-full", description: "for inc: take a full backup when there is no usable reference backup" },
       { name: "output", value: "-", kind: { type: "choice", choices: ["-"] }, description: "write the single archive to standard output", complete: ["-"] },
       { name: "level", value: "N", kind: { type: "int", min: 1, max: 9 }, description: "gzip compression level", default: "6", complete: ["1", "2", "3", "4", "5", "6", "7", "8", "9"] },
       { name: "jobs", value: "N", kind: { type: "int", min: 1, max: 64 }, description: "compression workers", default: "the number of cores", complete: "none" },
-      { name: "wait", value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "keep retrying this long while the storage is locked or busy (recombining after snapshot mode)", default: "0", complete: "none" },
+      { name: "wait", value: "SECONDS", kind: { type: "int", min: 0, max: 999_999_999 }, description: "keep retrying this long while the storage or the backups location is locked or busy (recombining after snapshot mode)", default: "0", complete: "none" },
       { ...json, description: "print the run's summary as one JSON document on stdout, also for refusals (not with --output -)" },
       metricsFile,
       ...encryptOptions,
@@ -157,12 +158,13 @@ export const COMMANDS: CommandSpec[] = [
       { command: 'dsbackup --storage /var/zope/storage prefix x full inc "36 hours ago"', comment: "two archives, one index line" },
       { command: "dsbackup --storage /var/zope/storage --output - full | ssh host 'cat > x.tgz'" },
       { command: "dsbackup --storage /var/zope/storage --recipients-file /etc/dsbackup/recipients full", comment: "backups/backup-8.tgz.age" },
+      { command: "dsbackup --storage /var/zope/storage --backups s3://backups/zope full", comment: "straight to a bucket" },
     ],
   },
   {
     name: "list",
     summary: "list the index entries, their archives and what restoring each needs",
-    usage: ["list (--storage DIR | --backups DIR) [--prefix NAME] [--json]"],
+    usage: ["list (--storage DIR | --backups LOCATION) [--prefix NAME] [--json]"],
     description: ["Every index entry with its archives and the chain a restore to it needs; archives the index does not know and entries whose archives are gone."],
     options: [...folderOptions, json, help],
     positionals: { kind: "none" },
@@ -171,7 +173,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "restore",
     summary: "restore a storage from its backups into an empty or new folder",
-    usage: ["restore (--backups DIR | --storage DIR) --to TARGET [--at WHEN | --seq N] [--skip ARCHIVE]... [--prefix NAME] [--verify] [--dry-run] [--json] [--identity FILE]... [--passphrase-file FILE]"],
+    usage: ["restore (--backups LOCATION | --storage DIR) --to TARGET [--at WHEN | --seq N] [--skip ARCHIVE]... [--prefix NAME] [--verify] [--dry-run] [--json] [--identity FILE]... [--passphrase-file FILE]"],
     description: [
       "Plans the shortest chain of archives to the restore point (the newest, or the one named by --at or --seq), prints it, and extracts it into a temporary folder beside TARGET that is renamed to TARGET only when complete.",
     ],
@@ -202,7 +204,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "verify",
     summary: "read archives completely and check every record; exit 1 on any problem",
-    usage: ["verify (--backups DIR | --storage DIR) [--prefix NAME] [--json] [--identity FILE]... [--passphrase-file FILE] [--metrics-file FILE] [ARCHIVE...]"],
+    usage: ["verify (--backups LOCATION | --storage DIR) [--prefix NAME] [--json] [--identity FILE]... [--passphrase-file FILE] [--metrics-file FILE] [ARCHIVE...]"],
     description: ["Reads every indexed archive (or the ARCHIVEs named) completely: gzip members, tar stream, every record, and the transaction chain against the index."],
     options: [...folderOptions, { ...json, description: "machine-readable report (see README)" }, ...decryptOptions, metricsFile, help],
     positionals: { kind: "list", name: "ARCHIVE", min: 0, max: Infinity, complete: "archive" },
@@ -211,7 +213,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "prune",
     summary: "keep the restore points a retention policy names (restic's rules, or the N newest full backups) and delete the rest",
-    usage: ["prune (--storage DIR | --backups DIR) RULE... [--prefix NAME] [--dry-run] [--json] [--metrics-file FILE]"],
+    usage: ["prune (--storage DIR | --backups LOCATION) RULE... [--prefix NAME] [--dry-run] [--json] [--metrics-file FILE]"],
     description: [
       "RULE is one or more of --keep-last N, --keep-hourly N, --keep-daily N, --keep-weekly N, --keep-monthly N, --keep-yearly N, --keep-within DURATION, --keep-within-hourly DURATION (-daily, -weekly, -monthly, -yearly) and --keep-full N; at least one is required.",
       "restic's forget rules with restic's meaning, combinable (a point is kept when any rule keeps it): each calendar rule keeps the newest restore point of each of the N newest hours, days, ISO weeks, months or years (in TZ) that have one, counting back from the newest backup; --keep-within DURATION keeps every point within DURATION (2y5m7d3h) of the newest. N may be unlimited.",
@@ -277,7 +279,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "status",
     summary: "the newest and oldest restorable points, the newest one's age and chain; exit 15 when older than --max-age",
-    usage: ["status (--storage DIR | --backups DIR) [--prefix NAME] [--max-age DURATION] [--json | --nagios] [--metrics-file FILE]"],
+    usage: ["status (--storage DIR | --backups LOCATION) [--prefix NAME] [--max-age DURATION] [--json | --nagios] [--metrics-file FILE]"],
     description: [
       "What a monitoring system needs: the newest and oldest restorable points (sequence, snapshot time, tid), the newest one's age, the chain it needs and its size, archives that are unindexed or missing, how far the newest backup lags behind the storage (with --storage), and whether the newest point verified last time.",
       "With --max-age, exit 15 when the newest restorable point is older, so that dsbackup status --max-age 26h || alert works in any monitoring system.",
@@ -296,7 +298,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "rebuild-index",
     summary: "write a new tindex from the archives alone (a tape or bucket copy without its index)",
-    usage: ["rebuild-index (--backups DIR | --storage DIR) [--force] [-q] [--identity FILE]... [--passphrase-file FILE]"],
+    usage: ["rebuild-index (--backups LOCATION | --storage DIR) [--force] [-q] [--identity FILE]... [--passphrase-file FILE]"],
     description: [
       "Each line takes the sequence number and reference from the archive's name and the tid from the archive's A/x.serial; the snapshot time is the archive's newest transaction time, said in a # comment on the line. Refuses (exit 13) while a tindex exists, unless --force, which keeps the old one as tindex.old-TIMESTAMP.",
     ],

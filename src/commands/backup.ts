@@ -1,20 +1,26 @@
 // `dsbackup --storage DIR [prefix NAME] full|inc WHEN ...`: the original tool.
 import { DsError, BackupRefusedError, ExitCode, UsageError } from "../errors.ts";
 import { parseBackupWords } from "../backup/plan.ts";
-import { runBackup, showInstant, type BackupReport } from "../backup/run.ts";
+import { backupsDirectory, runBackup, showInstant, type BackupReport } from "../backup/run.ts";
 import { summaryJson, summaryLines } from "../backup/summary.ts";
 import { holdSnapshot, resolveHome, type SnapshotEnvironment, type SnapshotHold } from "../snapshot/session.ts";
 import { retryWhileLocked } from "../snapshot/run-command.ts";
 import { openStorage } from "../storage/home.ts";
 import type { CommandContext } from "./context.ts";
 import { progressLine } from "../backup/progress.ts";
-import { json } from "./backups-folder.ts";
+import { json, openChecked } from "./backups-folder.ts";
 import { withRunMetrics, type RunMetrics } from "./run-metrics.ts";
 import { encryptionKey, type EncryptOptions } from "./keys.ts";
 
 export interface BackupCommandOptions extends EncryptOptions {
   /** `--storage DIR`: the storage home (not needed under `dsbackup snapshot`). */
   storage?: string;
+  /**
+   * `--backups LOCATION`: where the archives and the index go, a folder or
+   * s3://BUCKET/PATH (credentials from AWS_*). Default: HOME/backups, which
+   * is then not needed.
+   */
+  backups?: string;
   /** `--or-full`: for inc, take a full backup when there is no reference backup (default off). */
   orFull?: boolean;
   /** `--output -`: write the single archive to standard output instead of backups/. */
@@ -136,28 +142,42 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
   );
   let report: BackupReport | undefined;
   try {
-    report = await runBackup({
-      storage,
-      timestamp: hold.timestamp,
-      steps,
-      orFull: options.orFull,
-      outputFd: options.output === "-" ? 1 : undefined,
-      encryption,
-      zone: env.TZ,
-      level,
-      jobs,
+    const location = await openChecked(options.backups ?? backupsDirectory(home), ctx);
+    // One writer per location (a prune, another machine's backup); --wait covers it too.
+    const lock = await retryWhileLocked(() => location.lock({ purpose: "backup", warn: ctx.warn }), {
+      deadlineMs: Date.now() + wait * 1000,
+      sleepMs: sleepSeconds * 1000,
+      nowMs: () => Date.now(),
       signal: ctx.signal,
-      log,
-      warn: ctx.warn,
-      progress: ctx.isTerminal && !options.quiet ? { start: (_kind, expected) => progressLine(ctx.writeStderr, expected) } : undefined,
+      onRetry: (err) => log(`Retrying in ${sleepSeconds} s (--wait ${wait}): ${err.message}`),
     });
-    facts.report = report;
-    for (const prefix of new Set(steps.map((s) => s.prefix))) {
-      const written = report.archives.filter((a) => a.prefix === prefix);
-      facts.metrics.prefixValues[prefix] = {
-        dsbackup_archive_bytes: written.reduce((n, a) => n + a.compressedBytes, 0),
-        dsbackup_files: written.reduce((n, a) => n + a.files, 0),
-      };
+    try {
+      report = await runBackup({
+        storage,
+        location,
+        timestamp: hold.timestamp,
+        steps,
+        orFull: options.orFull,
+        outputFd: options.output === "-" ? 1 : undefined,
+        encryption,
+        zone: env.TZ,
+        level,
+        jobs,
+        signal: ctx.signal,
+        log,
+        warn: ctx.warn,
+        progress: ctx.isTerminal && !options.quiet ? { start: (_kind, expected) => progressLine(ctx.writeStderr, expected) } : undefined,
+      });
+      facts.report = report;
+      for (const prefix of new Set(steps.map((s) => s.prefix))) {
+        const written = report.archives.filter((a) => a.prefix === prefix);
+        facts.metrics.prefixValues[prefix] = {
+          dsbackup_archive_bytes: written.reduce((n, a) => n + a.compressedBytes, 0),
+          dsbackup_files: written.reduce((n, a) => n + a.files, 0),
+        };
+      }
+    } finally {
+      await lock.release();
     }
   } finally {
     // A storage left stuck in snapshot mode must not pass as success; but a

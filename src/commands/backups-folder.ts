@@ -8,6 +8,8 @@ import { parseArchiveName } from "../restore/plan.ts";
 import { backupsDirectory } from "../backup/run.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import { readCatalog, type Catalog, type CatalogArchive } from "../restore/catalog.ts";
+import { parseLocation, type Location } from "../location/location.ts";
+import { openLocation } from "../location/open.ts";
 import { validatePrefix } from "../backup/plan.ts";
 import { resolveHome, type SnapshotEnvironment } from "../snapshot/session.ts";
 import { dateFromTid, ZERO_TID } from "../storage/records.ts";
@@ -17,7 +19,7 @@ import type { CommandContext } from "./context.ts";
 export interface FolderOptions {
   /** `--storage DIR`: a storage home; its backups/ folder is used. */
   storage?: string;
-  /** `--backups DIR`: any folder holding tindex and the archives (a copy, a mounted tape). */
+  /** `--backups LOCATION`: a folder holding tindex and the archives (a copy, a mounted tape), or s3://BUCKET/PATH. */
   backups?: string;
   /** `--prefix NAME`: the prefix whose archives end the restore chains (default: the only one in the folder). */
   prefix?: string;
@@ -40,6 +42,7 @@ function looksLikeBackupsFolder(dir: string): boolean {
  * home given as --backups. Each is a usage error giving the right spelling.
  */
 function checkFolderKind(options: FolderOptions): void {
+  if (options.backups !== undefined && parseLocation(String(options.backups)).kind === "s3") return;
   if (options.backups !== undefined) {
     const dir = resolve(String(options.backups));
     if (isDir(dir) && !looksLikeBackupsFolder(dir) && isDir(join(dir, "A"))) {
@@ -55,21 +58,37 @@ function checkFolderKind(options: FolderOptions): void {
   }
 }
 
-/** The folder named by `--backups DIR`, or `--storage DIR`'s backups/ folder. */
+/** The location named by `--backups LOCATION`, or `--storage DIR`'s backups/ folder. */
 export function backupsFolder(options: FolderOptions, ctx: CommandContext): string {
   if (options.prefix !== undefined) validatePrefix(String(options.prefix));
-  if (options.backups !== undefined && options.storage !== undefined) throw new UsageError("give --backups DIR or --storage DIR, not both");
+  if (options.backups !== undefined && options.storage !== undefined) throw new UsageError("give --backups LOCATION or --storage DIR, not both");
   checkFolderKind(options);
   if (options.backups !== undefined) return String(options.backups);
   if (options.storage === undefined && ctx.env.SNAPSHOT_VERSION === undefined) {
-    throw new UsageError("give --storage DIR (its backups/ folder) or --backups DIR (a backups folder, e.g. a copy)");
+    throw new UsageError("give --storage DIR (its backups/ folder) or --backups LOCATION (a backups folder, e.g. a copy, or s3://BUCKET/PATH)");
   }
   return backupsDirectory(resolveHome(options.storage, ctx.env as SnapshotEnvironment));
 }
 
-/** The catalog of `--backups DIR`, or of `--storage DIR`'s backups/ folder. */
-export function openCatalog(options: FolderOptions, ctx: CommandContext): Catalog {
-  return readCatalog(backupsFolder(options, ctx));
+/**
+ * The location named by `--backups LOCATION`, or `--storage DIR`'s backups/
+ * folder, opened (a bucket is checked first: a missing one or refused
+ * credentials get their own error before anything else is tried).
+ */
+export async function openBackupsLocation(options: FolderOptions, ctx: CommandContext): Promise<Location> {
+  return openChecked(backupsFolder(options, ctx), ctx);
+}
+
+/** Open a location string (folder or s3://BUCKET/PATH) with the run's environment and signal. */
+export async function openChecked(text: string, ctx: CommandContext): Promise<Location> {
+  const location = openLocation(text, { env: ctx.env, signal: ctx.signal });
+  await location.checkBucket?.();
+  return location;
+}
+
+/** The catalog of `--backups LOCATION`, or of `--storage DIR`'s backups/ folder. */
+export async function openCatalog(options: FolderOptions, ctx: CommandContext): Promise<Catalog> {
+  return readCatalog(await openBackupsLocation(options, ctx));
 }
 
 /** A snapshot time as the operator's clock shows it. */

@@ -20,7 +20,7 @@ export interface CompleteOptions extends FolderOptions {}
 export async function completeCommand(words: string[], options: CompleteOptions, ctx: CommandContext): Promise<number> {
   const kind = words[0];
   if (!(VALUE_KINDS as readonly string[]).includes(kind ?? "")) throw new UsageError(`__complete needs a KIND: ${VALUE_KINDS.join(", ")}`);
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   ctx.stdout(formatCandidates(completionCandidates(catalog, kind as ValueKindName, options.prefix, (t) => showTime(t, ctx))));
   return 0;
 }

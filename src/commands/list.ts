@@ -40,7 +40,7 @@ export function listReport(catalog: Catalog, prefix: string | undefined) {
 }
 
 export async function listCommand(options: ListOptions, ctx: CommandContext): Promise<number> {
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   const report = listReport(catalog, options.prefix);
   if (options.json) {
     ctx.stdout(json(report));

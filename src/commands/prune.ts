@@ -1,14 +1,12 @@
 // `dsbackup --storage DIR prune RULE... [--dry-run] [--json]`: restic's
 // retention rules (or --keep-full N alone, the original rule) over one
 // prefix's restore points, under the index lock.
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
-import { lockIndex } from "../index/index-file.ts";
+import { settleLeftovers } from "../location/leftovers.ts";
 import type { IndexEntry } from "../index/tindex.ts";
 import { count } from "../plural.ts";
-import { choosePrefix, type Catalog, type CatalogArchive } from "../restore/catalog.ts";
+import { choosePrefix, readCatalog, readLocationIndex, type Catalog, type CatalogArchive } from "../restore/catalog.ts";
 import { chainTo } from "../restore/plan.ts";
 import { applyPrune, planPrune, type PrunePlan } from "../restore/prune.ts";
 import { planRetention, type PointVerdict } from "../retention/plan.ts";
@@ -16,7 +14,7 @@ import { CALENDAR_RULES, describePolicy, isEmptyPolicy, parseCount, parseDuratio
 import { retentionTable } from "../retention/report.ts";
 import { restorablePoints, type ChainOf } from "../retention/select.ts";
 import { resolveZone } from "../time/zone.ts";
-import { archiveJson, backupsFolder, isoTime, json, openCatalog, showTime, type FolderOptions } from "./backups-folder.ts";
+import { archiveJson, isoTime, json, openBackupsLocation, showTime, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 import { withRunMetrics, type RunMetrics } from "./run-metrics.ts";
 
@@ -80,20 +78,20 @@ export function pruneCommand(options: PruneCommandOptions, ctx: CommandContext):
 
 async function prune(options: PruneCommandOptions, ctx: CommandContext, metrics: RunMetrics): Promise<number> {
   const policy = policyOf(options);
-  // A backup holds the index lock while it appends: take it before reading
+  // A backup holds the location's lock while it writes: take it before reading
   // anything, so the plan printed is the plan carried out.
-  const dir = resolve(backupsFolder(options, ctx));
-  // (A missing folder is left for openCatalog to report.)
-  const lock = options.dryRun || !existsSync(dir) ? undefined : lockIndex(dir, "prune");
+  const location = await openBackupsLocation(options, ctx);
+  const lock = options.dryRun ? undefined : await location.lock({ purpose: "prune", warn: ctx.warn });
   try {
-    const catalog = openCatalog(options, ctx);
+    if (lock) await settleLeftovers(location, (await readLocationIndex(location)).entries, ctx.warn);
+    const catalog = await readCatalog(location);
     const prefix = choosePrefix(catalog, options.prefix);
     metrics.prefixes.push(prefix);
     const chainOf: ChainOf = (p, seq) => chainTo(catalog.archives, seq, p);
     const { deletion, document } = onlyKeepFull(policy) ? keepFullPrune(catalog, prefix, policy.full!, chainOf, options, ctx) : policyPrune(catalog, prefix, policy, chainOf, options, ctx);
     if (deletion && !options.dryRun) {
       const say = options.json ? () => {} : (a: CatalogArchive) => ctx.stdout(`deleted ${a.name} (${humanSize(a.size)} compressed)\n`);
-      applyPrune(catalog, deletion, options.quiet ? () => {} : ctx.log, say);
+      await applyPrune(catalog, deletion, options.quiet ? () => {} : ctx.log, say);
     }
     // The document once the deletions are done, so it never claims what did not happen.
     if (document) ctx.stdout(json(document));
@@ -107,7 +105,7 @@ async function prune(options: PruneCommandOptions, ctx: CommandContext, metrics:
     metrics.values.dsbackup_restorable_points = restorablePoints(catalog.entries, left, prefix, (p, seq) => chainTo(left, seq, p)).length;
     metrics.values.dsbackup_archive_bytes = left.filter((a) => a.prefix === prefix).reduce((n, a) => n + a.size, 0);
   } finally {
-    lock?.release();
+    await lock?.release();
   }
   return 0;
 }

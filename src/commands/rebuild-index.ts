@@ -1,14 +1,13 @@
 // `dsbackup rebuild-index --backups DIR [--force]`: write a new tindex from
 // the archives alone (a copy that lost its index), then list, verify and
 // restore work on the folder again.
-import { resolve } from "node:path";
 import { ProblemsFoundError } from "../errors.ts";
 import { rebuildIndex } from "../index/rebuild.ts";
 import { count } from "../plural.ts";
 import { progressFor } from "../restore/progress.ts";
 import { formatProblem } from "../restore/verify.ts";
 import { formatTid } from "../storage/records.ts";
-import { backupsFolder, type FolderOptions } from "./backups-folder.ts";
+import { openBackupsLocation, type FolderOptions } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
 import { decryptionKeys, type DecryptOptions } from "./keys.ts";
 
@@ -20,7 +19,7 @@ export interface RebuildIndexOptions extends Omit<FolderOptions, "prefix">, Decr
 }
 
 export async function rebuildIndexCommand(options: RebuildIndexOptions, ctx: CommandContext): Promise<number> {
-  const dir = resolve(backupsFolder(options, ctx));
+  const location = await openBackupsLocation(options, ctx);
   const keys = await decryptionKeys(options, ctx);
   const progress = progressFor(ctx, Boolean(options.quiet), 0);
   const log = (m: string) => {
@@ -30,7 +29,11 @@ export async function rebuildIndexCommand(options: RebuildIndexOptions, ctx: Com
   let report;
   try {
     report = await rebuildIndex({
-      backupsDir: dir,
+      location,
+      warn: (m) => {
+        progress.clear();
+        ctx.warn(m);
+      },
       force: Boolean(options.force),
       now: ctx.now(),
       signal: ctx.signal,

@@ -78,7 +78,7 @@ export async function restoreCommand(options: RestoreCommandOptions, ctx: Comman
   if (options.to === undefined && !options.dryRun) throw new UsageError("restore needs --to TARGET (or --dry-run to only show the plan)");
   if (options.to !== undefined) checkTarget(String(options.to)); // refuse a bad TARGET before any work
   const keys = await decryptionKeys(options, ctx);
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
   const skip = new Set(options.skip === undefined ? [] : [options.skip].flat().map(String));
   for (const name of skip) {

@@ -34,7 +34,7 @@ export function statusCommand(options: StatusCommandOptions, ctx: CommandContext
 async function status(options: StatusCommandOptions, ctx: CommandContext, metrics: RunMetrics): Promise<number> {
   if (options.json && options.nagios) throw new UsageError("give --json or --nagios, not both");
   const maxAge = options.maxAge === undefined ? undefined : parseDuration(String(options.maxAge), "--max-age");
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   const prefix = choosePrefix(catalog, options.prefix);
   metrics.prefixes.push(prefix);
   // The storage's newest transaction, when we have the storage: how much the newest backup lacks.
@@ -51,7 +51,7 @@ async function status(options: StatusCommandOptions, ctx: CommandContext, metric
     now,
     zone: resolveZone(ctx.env.TZ),
     storageTid,
-    verified: readVerifyRecord(catalog.dir, ctx.warn),
+    verified: await readVerifyRecord(catalog.location, ctx.warn),
     maxAge,
   });
   metrics.values = reportMetrics(report, catalog.archives, prefix);

@@ -2,8 +2,9 @@
 // and check its gzip members, tar stream and records, its transaction chain
 // against the index, and that every restore point has a chain of archives
 // (across prefixes). Every problem is reported; exit 1 if any.
-import { existsSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { openLocation } from "../location/open.ts";
 import { ProblemsFoundError, UsageError } from "../errors.ts";
 import { humanSize } from "../human-size.ts";
 import type { IndexEntry } from "../index/tindex.ts";
@@ -52,12 +53,13 @@ function selectArchives(catalog: Catalog, names: string[], prefix: string | unde
     return catalog.archives.filter((a) => (seqs.has(a.seq) && (prefix === undefined || a.prefix === prefix)) || used.has(a.name));
   }
   return names.map((arg) => {
-    const known = catalog.archives.find((a) => a.name === arg || a.path === resolve(arg));
+    const known = catalog.archives.find((a) => a.name === arg || a.location.where(a.name) === resolve(arg));
     if (known) return known;
+    // An archive file outside the location (a path on this machine).
     const path = resolve(arg);
     const parsed = parseArchiveName(basename(path));
     if (!parsed || !existsSync(path)) throw new UsageError(`${arg}: no such archive in ${catalog.dir}`);
-    return { ...parsed, path, size: 0 };
+    return { ...parsed, location: openLocation(dirname(path)), size: statSync(path).size };
   });
 }
 
@@ -66,14 +68,14 @@ function selectArchives(catalog: Catalog, names: string[], prefix: string | unde
  * ("the newest point verified last time"). A folder that cannot take the
  * record (a read-only copy) only costs a warning.
  */
-function recordResults(catalog: Catalog, checked: { archive: CatalogArchive; ok: boolean }[], ctx: CommandContext): void {
+async function recordResults(catalog: Catalog, checked: { archive: CatalogArchive; ok: boolean }[], ctx: CommandContext): Promise<void> {
   const present = new Set(catalog.archives.map((a) => a.name));
-  // Only the folder's own archives (a path named elsewhere says nothing about them).
-  const paths = new Set(catalog.archives.map((a) => a.path));
-  const mine = checked.filter((c) => paths.has(c.archive.path)).map((c) => ({ name: c.archive.name, size: c.archive.size, ok: c.ok }));
+  // Only the location's own archives (a path named elsewhere says nothing about them).
+  const mine = checked.filter((c) => c.archive.location === catalog.location).map((c) => ({ name: c.archive.name, size: c.archive.size, ok: c.ok }));
   if (mine.length === 0) return;
   try {
-    writeVerifyRecord(catalog.dir, updateVerifyRecord(readVerifyRecord(catalog.dir, ctx.warn), mine, Math.floor(ctx.now().getTime() / 1000), present));
+    const now = Math.floor(ctx.now().getTime() / 1000);
+    await writeVerifyRecord(catalog.location, updateVerifyRecord(await readVerifyRecord(catalog.location, ctx.warn), mine, now, present));
   } catch (err) {
     ctx.warn(`verify results not recorded in ${catalog.dir}: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -86,7 +88,7 @@ export function verifyCommand(names: string[], options: VerifyCommandOptions, ct
 async function verify(names: string[], options: VerifyCommandOptions, ctx: CommandContext, metrics: RunMetrics): Promise<number> {
   const keys = await decryptionKeys(options, ctx);
   const keyless = !hasKeys(keys);
-  const catalog = openCatalog(options, ctx);
+  const catalog = await openCatalog(options, ctx);
   const chains = names.length === 0 && catalog.indexExists ? restoreChains(catalog, options.prefix) : [];
   const archives = selectArchives(catalog, names, options.prefix, chains);
   // Samples per prefix verified: the one asked for, or those of the archives read (all of them, with no --prefix).
@@ -123,7 +125,7 @@ async function verify(names: string[], options: VerifyCommandOptions, ctx: Comma
       progress.nextArchive();
       if (a.encrypted && keyless) {
         const recorded = catalog.entries.find((e) => e.seq === a.seq)?.digests?.find((d) => d.name === a.name);
-        const sealed = await checkSealedArchive(a.path, a.name, recorded);
+        const sealed = await checkSealedArchive(a, recorded);
         problems.push(...sealed.problems);
         sealedOnly.push(a.name);
         const ok = sealed.problems.length === 0;
@@ -137,7 +139,7 @@ async function verify(names: string[], options: VerifyCommandOptions, ctx: Comma
         }
         continue;
       }
-      const check = await checkArchive(a.path, { records: true, signal: ctx.signal, onProgress: (p) => progress.update(p), keys, expectedSize: a.size || undefined });
+      const check = await checkArchive(a, { records: true, signal: ctx.signal, onProgress: (p) => progress.update(p), keys, expectedSize: a.size || undefined });
       const found = [...check.problems, ...crossCheck(check, a, entries, { records: true })];
       if (!catalog.indexExists && check.newestTid !== undefined && !entries.some((e) => e.seq === a.seq)) {
         entries.push({ seq: a.seq, timestamp: 0, tid: check.newestTid, line: 0 });
@@ -151,19 +153,22 @@ async function verify(names: string[], options: VerifyCommandOptions, ctx: Comma
         entries: check.entries,
         tarBytes: check.tarBytes,
         newestTid: check.newestTid ?? null,
+        // Whether its size and sha256 were checked against those recorded when it was written.
+        digestChecked: a.digest !== undefined,
         problems: found,
       });
       if (!options.json) {
         progress.clear();
         ctx.stdout(
-          `${found.length === 0 ? "ok    " : "FAILED"} ${a.name} (${count(check.entries, "entry", "entries")}, ${humanSize(check.tarBytes)} of tar, ${humanSize(a.size)} compressed)\n`,
+          `${found.length === 0 ? "ok    " : "FAILED"} ${a.name} (${count(check.entries, "entry", "entries")}, ${humanSize(check.tarBytes)} of tar, ${humanSize(a.size)} compressed, ` +
+            `${a.digest ? (found.length === 0 ? "size and sha256 as recorded" : "size and sha256 recorded") : "no sha256 recorded: an older archive"})\n`,
         );
         for (const p of found) ctx.stdout(`    ${formatProblem(p)}\n`);
       }
     }
   } finally {
     progress.clear();
-    recordResults(catalog, checked, ctx);
+    await recordResults(catalog, checked, ctx);
   }
   metrics.values.dsbackup_archive_bytes = results.reduce((n, r) => n + r.size, 0);
   metrics.values.dsbackup_files = results.reduce((n, r) => n + (r.entries ?? 0), 0);

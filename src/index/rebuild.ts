@@ -4,25 +4,23 @@
 // not recorded anywhere else, so the best known stand-in is that
 // transaction's time, said in a comment on each line. A reference whose own
 // archives are gone gets its tid from the incremental's transaction chain.
-import { createReadStream, existsSync, linkSync, statSync } from "node:fs";
 import { checkArchiveKeys, NO_KEYS, type DecryptionKeys } from "../crypto/index.ts";
-import { join } from "node:path";
-import { BackupRefusedError, StorageError, fileError } from "../errors.ts";
-import { writeFileAtomic } from "../fsutil/atomic.ts";
+import { BackupRefusedError, StorageError } from "../errors.ts";
+import { settleLeftovers } from "../location/leftovers.ts";
+import { INDEX_OBJECT, writeSmallObject, type Location } from "../location/location.ts";
+import { archiveBytes } from "../restore/archive-stream.ts";
 import { count } from "../plural.ts";
-import { readBackupsFolder } from "../restore/catalog.ts";
 import { parseArchiveName, type ArchiveName } from "../restore/plan.ts";
 import type { ArchiveProgress } from "../restore/progress.ts";
 import { checkArchive, formatProblem, type ArchiveCheck, type Problem } from "../restore/verify.ts";
 import { dateFromTid, ZERO_TID } from "../storage/records.ts";
-import { INDEX_NAME, lockIndex } from "./index-file.ts";
-import { formatIndexLine, INDEX_HEADER, PRUNED_MARK } from "./tindex.ts";
+import { formatIndexLine, INDEX_HEADER, parseIndex, PRUNED_MARK, type IndexEntry } from "./tindex.ts";
 
 /** A tindex exists and --force was not given (exit 13, like the backup refusals about the index). */
 export class IndexExistsError extends BackupRefusedError {}
 
 export interface RebuildOptions {
-  backupsDir: string;
+  location: Location;
   /** Replace an existing tindex, keeping it as tindex.old-TIMESTAMP. */
   force: boolean;
   now: Date;
@@ -31,6 +29,8 @@ export interface RebuildOptions {
   onProgress?: (p: ArchiveProgress) => void;
   /** For NAME.tgz.age archives: without the key none can be read (exit 21, before any is). */
   keys?: DecryptionKeys;
+  /** Told about a killed run's leftovers removed, a lock taken over. */
+  warn: (message: string) => void;
 }
 
 export interface RebuiltLine {
@@ -72,24 +72,34 @@ function startTid(check: ArchiveCheck): string | undefined {
 }
 
 export async function rebuildIndex(opts: RebuildOptions): Promise<RebuildReport> {
-  const dir = opts.backupsDir;
-  const names = readBackupsFolder(dir);
-  const indexPath = join(dir, INDEX_NAME);
-  const lock = lockIndex(dir, "rebuild-index");
+  const location = opts.location;
+  const dir = location.display;
+  const indexPath = location.where(INDEX_OBJECT);
+  const lock = await location.lock({ purpose: "rebuild-index", warn: opts.warn });
   try {
-    if (existsSync(indexPath) && !opts.force) {
-      throw new IndexExistsError(`${indexPath} exists; rebuild-index --force replaces it (keeping it as ${INDEX_NAME}.old-TIMESTAMP)`);
+    const old = await location.readIndex();
+    if (old.content !== undefined && !opts.force) {
+      throw new IndexExistsError(`${indexPath} exists; rebuild-index --force replaces it (keeping it as ${INDEX_OBJECT}.old-TIMESTAMP)`);
     }
-    const archives = names
-      .map(parseArchiveName)
-      .filter((a): a is ArchiveName => a !== undefined && statSync(join(dir, a.name)).isFile())
+    // A damaged index cannot say which leftovers it commits: leave them then.
+    let committed: IndexEntry[] | undefined = [];
+    try {
+      committed = old.content === undefined ? [] : parseIndex(old.content, indexPath);
+    } catch {
+      committed = undefined;
+    }
+    if (committed) await settleLeftovers(location, committed, opts.warn);
+    const objects = await location.list();
+    const archives = objects
+      .map((o) => parseArchiveName(o.name))
+      .filter((a): a is ArchiveName => a !== undefined)
       .sort((a, b) => a.seq - b.seq || (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === "full" ? -1 : 1));
     if (archives.length === 0) throw new StorageError(`no backup archives in ${dir}: nothing to rebuild the index from`);
 
     const problems: Problem[] = [];
     const keys = opts.keys ?? NO_KEYS;
     // A missing key fails the whole rebuild at once, rather than after hours of reading.
-    const keyProblem = await checkArchiveKeys(archives, keys, (a) => createReadStream(join(dir, a.name)));
+    const keyProblem = await checkArchiveKeys(archives, keys, (a) => archiveBytes({ name: a.name, location }));
     const unreadable = new Set<string>();
     if (keyProblem) {
       problems.push({ ...keyProblem, message: `${keyProblem.message}; left out` });
@@ -101,12 +111,7 @@ export async function rebuildIndex(opts: RebuildOptions): Promise<RebuildReport>
       if (unreadable.has(archive.name)) continue;
       opts.onArchive?.(archive);
       // Incrementals are small: decode their records too, for the start of their chain.
-      const check = await checkArchive(join(dir, archive.name), {
-        records: archive.kind === "inc",
-        signal: opts.signal,
-        onProgress: opts.onProgress,
-        keys,
-      });
+      const check = await checkArchive({ name: archive.name, location }, { records: archive.kind === "inc", signal: opts.signal, onProgress: opts.onProgress, keys });
       if (check.problems.length > 0) {
         problems.push(...check.problems);
         continue;
@@ -147,19 +152,16 @@ export async function rebuildIndex(opts: RebuildOptions): Promise<RebuildReport>
       `# Rebuilt by dsbackup rebuild-index at ${opts.now.toISOString()} from the archives:\n` +
       "# snapshot times are each backup's newest transaction time (the real ones were not recorded).\n";
     let oldIndexPath: string | undefined;
-    if (existsSync(indexPath)) {
-      // A hard link keeps the old index under its new name while tindex itself is replaced atomically.
-      oldIndexPath = `${indexPath}.old-${stamp(opts.now)}`;
-      for (let n = 1; existsSync(oldIndexPath); n++) oldIndexPath = `${indexPath}.old-${stamp(opts.now)}-${n}`;
-      try {
-        linkSync(indexPath, oldIndexPath);
-      } catch (err) {
-        throw fileError("keep the old index as", oldIndexPath, err);
-      }
+    if (old.content !== undefined) {
+      // The old index is kept as an object of its own before tindex is replaced.
+      let name = `${INDEX_OBJECT}.old-${stamp(opts.now)}`;
+      for (let n = 1; await location.stat(name); n++) name = `${INDEX_OBJECT}.old-${stamp(opts.now)}-${n}`;
+      await writeSmallObject(location, name, old.content);
+      oldIndexPath = location.where(name);
     }
-    writeFileAtomic(indexPath, header + lines.map((l) => l.text).join(""), 0o640);
+    await location.replaceIndex(header + lines.map((l) => l.text).join(""), old.token);
     return { indexPath, oldIndexPath, lines, problems };
   } finally {
-    lock.release();
+    await lock.release();
   }
 }

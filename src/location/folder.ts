@@ -10,8 +10,10 @@ import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { fileError, IndexConflictError, ObjectNotFoundError } from "../errors.ts";
-import { createTempFile, deadOwnTemps, writeAll, writeFileAtomic } from "../fsutil/atomic.ts";
+import { fileError, IndexConflictError, ObjectNotFoundError, StorageError } from "../errors.ts";
+import { recoverStaleTemps } from "../backup/stale.ts";
+import type { IndexEntry } from "../index/tindex.ts";
+import { createTempFile, deadOwnTemps, fsyncDirectory, writeAll, writeFileAtomic } from "../fsutil/atomic.ts";
 import { INDEX_NAME, lockIndex } from "../index/index-file.ts";
 import {
   checkObjectName,
@@ -24,6 +26,7 @@ import {
   type ObjectInfo,
   type ObjectWriter,
   type ReadRange,
+  type WrittenObject,
 } from "./location.ts";
 
 /** The folder's index token: the sha256 of its content (no other writer changes it under the flock). */
@@ -46,6 +49,10 @@ export class FolderLocation implements Location {
     try {
       entries = readdirSync(this.dir, { withFileTypes: true });
     } catch (err) {
+      // A missing location is "no backups here" (exit 10), as a missing repository is to restic.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw new StorageError(`${this.dir}: no such backups folder`);
+      if (code === "ENOTDIR") throw new StorageError(`${this.dir} is not a directory`);
       throw fileError("read directory", this.dir, err);
     }
     const out: ObjectInfo[] = [];
@@ -89,29 +96,49 @@ export class FolderLocation implements Location {
     const finalPath = this.path(name);
     const temp = createTempFile(finalPath, 0o640);
     const digest = new WriteDigest();
-    let state: "open" | "committed" | "aborted" = "open";
+    let state: "open" | "sealed" | "committed" | "aborted" = "open";
+    let written: WrittenObject | undefined;
     const abort = async () => {
-      if (state === "open") state = "aborted";
-      if (state === "aborted") temp.discard();
+      if (state === "committed") return;
+      state = "aborted";
+      temp.discard();
     };
     opts.signal?.addEventListener("abort", () => void abort(), { once: true });
+    const refuse = (what: string) => fileError(what, finalPath, new Error(`the write was already ${state}`));
+    const seal = async () => {
+      if (state === "sealed") return written!;
+      if (state !== "open") throw refuse("seal");
+      try {
+        temp.seal();
+      } catch (err) {
+        await abort();
+        throw err;
+      }
+      state = "sealed";
+      return (written = digest.finish(name));
+    };
     return {
+      label: finalPath,
       async write(chunk) {
-        if (state !== "open") throw fileError("write", finalPath, new Error(`the write was already ${state}`));
+        if (state !== "open") throw refuse("write");
         writeAll(temp.fd, chunk, finalPath);
         digest.update(chunk);
+        // Synchronous writes never reach the event loop: let it run after
+        // each piece, so a SIGINT/SIGTERM handler can abort the run (measured:
+        // without this a small archive is written whole before the signal is seen).
+        await new Promise((resolve) => setImmediate(resolve));
       },
+      seal,
       async commit() {
-        if (state !== "open") throw fileError("commit", finalPath, new Error(`the write was already ${state}`));
+        const done = await seal();
         try {
-          temp.seal();
           temp.commit();
         } catch (err) {
           await abort();
           throw err;
         }
         state = "committed";
-        return digest.finish(name);
+        return done;
       },
       abort,
     };
@@ -122,8 +149,10 @@ export class FolderLocation implements Location {
     try {
       unlinkSync(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw fileError("remove", path, err);
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw fileError("remove", path, err);
     }
+    fsyncDirectory(this.dir);
   }
 
   private readIndexText(): string | undefined {
@@ -152,6 +181,7 @@ export class FolderLocation implements Location {
   }
 
   async lock(opts: LockOptions): Promise<LocationLock> {
+    if (!statSync(this.dir, { throwIfNoEntry: false })?.isDirectory()) throw new StorageError(`${this.dir}: no such backups folder`);
     const held = lockIndex(this.dir, opts.purpose);
     return {
       info: { host: hostname(), pid: process.pid, startedAt: Date.now() },
@@ -168,6 +198,14 @@ export class FolderLocation implements Location {
       throw fileError("read directory", this.dir, err);
     }
     return deadOwnTemps(names).map((t) => ({ name: t.finalName, id: t.name }));
+  }
+
+  async completeCommittedWrites(index: IndexEntry[], report: (message: string) => void): Promise<void> {
+    recoverStaleTemps(this.dir, index, report);
+  }
+
+  where(name: string): string {
+    return join(this.dir, name);
   }
 
   async abortIncompleteWrites(writes: IncompleteWrite[]): Promise<number> {

@@ -3,6 +3,7 @@
 // one they have (restic's Backend is the model).
 import { createHash, type Hash } from "node:crypto";
 import { UsageError } from "../errors.ts";
+import type { IndexEntry } from "../index/tindex.ts";
 
 /** One object (file) directly under the location. */
 export interface ObjectInfo {
@@ -19,16 +20,23 @@ export interface WrittenObject {
 }
 
 /**
- * A streaming write of one object that appears under its name only on
- * commit(): a temporary file renamed into place, or a multipart upload
- * completed after its last part.
+ * A streaming write of one object in two phases, so that a run can make all
+ * its objects durable, then commit its index, then make them visible:
+ * seal() makes the bytes durable (folder: fsync under the temporary name;
+ * S3: complete the multipart upload, which also makes it visible), commit()
+ * puts it under its name (folder: rename; S3: nothing left to do). Also a
+ * ByteSink for writeArchive.
  */
 export interface ObjectWriter {
+  /** For messages: where the object will be (path or s3://BUCKET/PATH/NAME). */
+  readonly label: string;
   /** Resolves when more may be written (back-pressure); rejects with a typed error. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Make the object appear, complete. After a rejection the object is not there and abort() is still due. */
+  /** Make what was written durable and final in content; returns its size and sha256. After a rejection abort() is still due. */
+  seal(): Promise<WrittenObject>;
+  /** Make the object appear under its name (seals first if not sealed). */
   commit(): Promise<WrittenObject>;
-  /** Remove what was written so far; never throws. A no-op after commit(). */
+  /** Remove what was written so far, also after seal(); never throws. A no-op after commit(). */
   abort(): Promise<void>;
 }
 
@@ -114,6 +122,17 @@ export interface Location {
   listIncompleteWrites(): Promise<IncompleteWrite[]>;
   /** Remove them; returns how many were removed. */
   abortIncompleteWrites(writes: IncompleteWrite[]): Promise<number>;
+  /**
+   * Before listIncompleteWrites: finish a killed run's writes that were
+   * sealed and whose sequence the index already has, so they
+   * are not aborted (folder: rename the temporary file, backup/stale.ts; S3:
+   * nothing, a sealed upload is already complete). Each action is reported.
+   */
+  completeCommittedWrites(index: IndexEntry[], report: (message: string) => void): Promise<void>;
+  /** How messages name an object under it: a path, or s3://BUCKET/PATH/NAME. */
+  where(name: string): string;
+  /** A bucket: fail with the missing-bucket or credentials error before anything else (a folder has none). */
+  checkBucket?(): Promise<void>;
 }
 
 export type ParsedLocation = { kind: "folder"; path: string } | { kind: "s3"; bucket: string; prefix: string };
@@ -159,5 +178,24 @@ export class WriteDigest {
 export function checkObjectName(location: string, name: string): void {
   if (name === "" || name.includes("/") || name === "." || name === ".." || name.includes("\0")) {
     throw new UsageError(`${location}: "${name}" is not a plain object name`);
+  }
+}
+
+/** A small object's text (the index's companions: statistics, records); undefined if missing. */
+export async function readSmallObject(location: Location, name: string): Promise<string | undefined> {
+  if (!(await location.stat(name))) return undefined;
+  const parts: Uint8Array[] = [];
+  for await (const chunk of await location.read(name)) parts.push(chunk);
+  return Buffer.concat(parts).toString("utf8");
+}
+
+/** Replace a small object with `text` (it appears whole: written, sealed, committed). */
+export async function writeSmallObject(location: Location, name: string, text: string): Promise<void> {
+  const w = await location.write(name);
+  try {
+    await w.write(new TextEncoder().encode(text));
+    await w.commit();
+  } finally {
+    await w.abort();
   }
 }

@@ -7,6 +7,7 @@
 import { S3Client } from "bun";
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
+import { processAlive } from "../fsutil/atomic.ts";
 import { IndexConflictError, InterruptedError, LockedError, ObjectNotFoundError, S3Error, UsageError } from "../errors.ts";
 import {
   checkObjectName,
@@ -23,6 +24,7 @@ import {
   type ObjectInfo,
   type ObjectWriter,
   type ReadRange,
+  type WrittenObject,
 } from "./location.ts";
 import { s3Call, S3HttpError, type CallPolicy } from "./s3-call.ts";
 import { signRequest, uriEncode, type S3Credentials } from "./s3-sign.ts";
@@ -44,6 +46,8 @@ export interface S3Config {
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
+/** Upper bound of the timeout of clean-up calls (abort an upload, remove the lock). */
+const CLEANUP_TIMEOUT_MS = 5000;
 
 /** The S3 settings every S3 tool takes from the environment. Secrets stay in the returned object only. */
 export function s3ConfigFromEnv(env: Record<string, string | undefined> = process.env): S3Config {
@@ -228,21 +232,44 @@ export class S3Location implements Location {
     const sink = file.writer({ partSize: this.config.partSize, queueSize: this.config.queueSize, retry: 0 });
     const digest = new WriteDigest();
     let sinceFlush = 0;
-    let state: "open" | "committed" | "aborted" = "open";
+    let state: "open" | "sealed" | "committed" | "aborted" = "open";
+    let written: WrittenObject | undefined;
     const signal = opts.signal;
     const policy = { ...this.policy(), retries: 0, signal: signal ?? this.signal };
     const self = this;
     const abort = async () => {
-      if (state !== "open") return;
+      if (state === "committed" || state === "aborted") return;
+      const was = state;
       state = "aborted";
-      // Bun's sink has no abort, and end(error) COMPLETES the upload (measured): the sink is
-      // dropped unended (Bun then never completes it), and the server's multipart upload aborted.
       try {
-        const leftovers = (await self.listIncompleteWrites()).filter((w) => w.name === name);
-        await self.abortIncompleteWrites(leftovers);
+        if (was === "sealed") {
+          // Complete but not (or no longer) wanted: the index does not name it.
+          await self.cleanup(`delete ${name}`, (s) => self.send({ method: "DELETE", key }, s, [404]));
+          return;
+        }
+        // Bun's sink has no abort, and end(error) COMPLETES the upload (measured): the sink is
+        // dropped unended (Bun then never completes it), and the server's multipart upload aborted.
+        const leftovers = (await self.listUploads(true)).filter((w) => w.name === name);
+        for (const w of leftovers) await self.abortUpload(w, true);
       } catch { /* the next run lists and aborts them */ }
     };
+    const fail = async (err: unknown): Promise<never> => {
+      await abort();
+      throw err;
+    };
+    const seal = async () => {
+      if (state === "sealed") return written!;
+      if (state !== "open") throw new S3Error(`${self.display}: seal of ${name} after it was ${state}`);
+      try {
+        await s3Call(self.display, `upload ${name}`, policy, () => Promise.resolve(sink.end()));
+      } catch (err) {
+        return fail(err);
+      }
+      state = "sealed";
+      return (written = digest.finish(name));
+    };
     return {
+      label: this.where(name),
       async write(chunk) {
         if (state !== "open") throw new S3Error(`${self.display}: write of ${name} after it was ${state}`);
         digest.update(chunk);
@@ -255,24 +282,35 @@ export class S3Location implements Location {
             await s3Call(self.display, `upload ${name}`, policy, () => Promise.resolve(sink.flush()));
           }
         } catch (err) {
-          await abort();
-          throw err;
+          await fail(err);
         }
       },
+      seal,
       async commit() {
-        if (state !== "open") throw new S3Error(`${self.display}: commit of ${name} after it was ${state}`);
-        try {
-          await s3Call(self.display, `upload ${name}`, policy, () => Promise.resolve(sink.end()));
-        } catch (err) {
-          await abort();
-          throw err;
-        }
-        state = "committed";
-        return digest.finish(name);
+        const done = await seal();
+        state = "committed"; // a completed upload is already visible
+        return done;
       },
       abort,
     };
   }
+
+  /**
+   * A clean-up call (abort an upload, drop a lock): not cut short by the
+   * run's interruption signal, which is often why it is made, and with a
+   * short timeout so that a frozen server does not hold the exit for long.
+   */
+  private cleanup<T>(operation: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const policy = { timeoutMs: Math.min(this.config.timeoutMs, CLEANUP_TIMEOUT_MS), retries: 1, backoffMs: this.config.backoffMs };
+    return s3Call(this.display, operation, policy, attempt);
+  }
+
+  where(name: string): string {
+    return `${this.display}/${name}`;
+  }
+
+  /** Nothing to complete: a sealed upload is complete and visible already. */
+  async completeCommittedWrites(): Promise<void> {}
 
   async delete(name: string): Promise<void> {
     const key = this.key(name);
@@ -350,11 +388,14 @@ export class S3Location implements Location {
         let other: Partial<LockInfo & { purpose: string }> = {};
         try { other = JSON.parse(held.text); } catch { /* unreadable: named as unknown */ }
         const who = `${other.purpose ?? "a run"} on host ${other.host ?? "?"} pid ${other.pid ?? "?"}, started ${other.startedAt ? new Date(other.startedAt).toISOString() : "?"}`;
-        if (held.age < leaseMs) {
+        // A lock of this host whose process is gone is stale whatever its age (a killed run).
+        const deadHere = other.host === hostname() && typeof other.pid === "number" && !processAlive(other.pid) && other.pid !== process.pid;
+        if (held.age < leaseMs && !deadHere) {
           throw new LockedError(`${this.display} is locked by ${who} (refreshed ${Math.round(held.age / 1000)} s ago); ${opts.purpose} not started`);
         }
         etag = await this.putIf(LOCK_OBJECT, body(), held.etag);
-        if (etag !== undefined) opts.warn(`${this.display}: took over the lock of ${who}: not refreshed for ${Math.round(held.age / 1000)} s (lease ${Math.round(leaseMs / 1000)} s)`);
+        const why = deadHere ? "its process is no longer running" : `not refreshed for ${Math.round(held.age / 1000)} s (lease ${Math.round(leaseMs / 1000)} s)`;
+        if (etag !== undefined) opts.warn(`${this.display}: took over the lock of ${who}: ${why}`);
       }
     }
     if (etag === undefined) throw new LockedError(`${this.display} was locked by another dsbackup at the same moment; ${opts.purpose} not started`);
@@ -379,7 +420,12 @@ export class S3Location implements Location {
         clearInterval(timer);
         try {
           // Delete only our own lock (not one taken over from us).
-          if ((await this.headTag(LOCK_OBJECT)) === current) await this.delete(LOCK_OBJECT);
+          // Clean-up calls: a run stopped by SIGINT still frees the location.
+          const key = this.key(LOCK_OBJECT);
+          const now = await this.cleanup(`stat ${LOCK_OBJECT}`, (signal) => this.send({ method: "HEAD", key }, signal, [404]));
+          if (now.status !== 404 && unquote(now.headers.get("etag") ?? "") === current) {
+            await this.cleanup(`delete ${LOCK_OBJECT}`, (signal) => this.send({ method: "DELETE", key }, signal, [404]));
+          }
         } catch (err) {
           opts.warn(`${this.display}: could not remove the lock object: ${(err as Error).message}`);
         }
@@ -388,13 +434,18 @@ export class S3Location implements Location {
   }
 
   async listIncompleteWrites(): Promise<IncompleteWrite[]> {
+    return this.listUploads(false);
+  }
+
+  private async listUploads(cleanup: boolean): Promise<IncompleteWrite[]> {
+    const call = (cleanup ? this.cleanup : this.call).bind(this);
     const out: IncompleteWrite[] = [];
     let keyMarker = "";
     let uploadMarker = "";
     for (;;) {
       const query: Record<string, string> = { uploads: "", prefix: this.keyPrefix };
       if (keyMarker) Object.assign(query, { "key-marker": keyMarker, "upload-id-marker": uploadMarker });
-      const xml = await this.call("list incomplete uploads", async (signal) => (await this.send({ method: "GET", query }, signal)).text());
+      const xml = await call("list incomplete uploads", async (signal) => (await this.send({ method: "GET", query }, signal)).text());
       for (const m of xml.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
         const key = xmlUnescape(xmlText(m[1]!, "Key") ?? "");
         const name = key.slice(this.keyPrefix.length);
@@ -410,13 +461,14 @@ export class S3Location implements Location {
     return out;
   }
 
+  private async abortUpload(w: IncompleteWrite, cleanup: boolean): Promise<void> {
+    const key = this.key(w.name);
+    const call = (cleanup ? this.cleanup : this.call).bind(this);
+    await call(`abort the incomplete upload of ${w.name}`, (signal) => this.send({ method: "DELETE", key, query: { uploadId: w.id } }, signal, [404]));
+  }
+
   async abortIncompleteWrites(writes: IncompleteWrite[]): Promise<number> {
-    let n = 0;
-    for (const w of writes) {
-      const key = this.key(w.name);
-      await this.call(`abort the incomplete upload of ${w.name}`, (signal) => this.send({ method: "DELETE", key, query: { uploadId: w.id } }, signal, [404]));
-      n++;
-    }
-    return n;
+    for (const w of writes) await this.abortUpload(w, false);
+    return writes.length;
   }
 }

@@ -3,10 +3,8 @@
 // the newest point's chain verified without reading the archives again.
 // Keyed by archive name with its size: an archive replaced since (another
 // size) counts as never verified. Small, rewritten whole, atomically.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DsError, fileError } from "../errors.ts";
-import { writeFileAtomic } from "../fsutil/atomic.ts";
+import { DsError } from "../errors.ts";
+import { readSmallObject, writeSmallObject, type Location } from "../location/location.ts";
 
 export const VERIFY_RECORD_NAME = ".dsbackup-verified.json";
 
@@ -52,18 +50,12 @@ export function formatVerifyRecord(r: VerifyRecord): string {
   return `${JSON.stringify(r, null, 1)}\n`;
 }
 
-/** The record in a backups folder; undefined when there is none. A damaged one is reported through warn and ignored. */
-export function readVerifyRecord(dir: string, warn: (m: string) => void): VerifyRecord | undefined {
-  const path = join(dir, VERIFY_RECORD_NAME);
-  let text: string;
+/** The record in a backups location; undefined when there is none. A damaged one is reported through warn and ignored. */
+export async function readVerifyRecord(location: Location, warn: (m: string) => void): Promise<VerifyRecord | undefined> {
+  const text = await readSmallObject(location, VERIFY_RECORD_NAME);
+  if (text === undefined) return undefined;
   try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw fileError("read", path, err);
-  }
-  try {
-    return parseVerifyRecord(text, path);
+    return parseVerifyRecord(text, location.where(VERIFY_RECORD_NAME));
   } catch (err) {
     if (!(err instanceof VerifyRecordError)) throw err;
     warn(`${err.message}; ignoring it`);
@@ -71,6 +63,6 @@ export function readVerifyRecord(dir: string, warn: (m: string) => void): Verify
   }
 }
 
-export function writeVerifyRecord(dir: string, r: VerifyRecord): void {
-  writeFileAtomic(join(dir, VERIFY_RECORD_NAME), formatVerifyRecord(r), 0o640);
+export async function writeVerifyRecord(location: Location, r: VerifyRecord): Promise<void> {
+  await writeSmallObject(location, VERIFY_RECORD_NAME, formatVerifyRecord(r));
 }

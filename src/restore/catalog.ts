@@ -1,70 +1,65 @@
-// What a backups folder holds: the index entries and the archives on disk,
-// matched up. Shared by list, restore, verify and prune.
-import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { StorageError, UsageError, fileError } from "../errors.ts";
-import { INDEX_NAME, readIndex } from "../index/index-file.ts";
-import type { IndexEntry } from "../index/tindex.ts";
+// What a backups location holds: the index entries and the archives there,
+// matched up. Shared by list, restore, verify, status and prune; read through
+// the location interface, so a folder and a bucket look the same.
+import { StorageError, UsageError } from "../errors.ts";
+import { INDEX_OBJECT, type Location } from "../location/location.ts";
+import { parseIndex, type IndexEntry } from "../index/tindex.ts";
+import type { ArchiveSource } from "./archive-stream.ts";
 import { parseArchiveName, type ArchiveName } from "./plan.ts";
 
-export interface CatalogArchive extends ArchiveName {
-  path: string;
+export interface CatalogArchive extends ArchiveName, ArchiveSource {
   size: number;
 }
 
 export interface Catalog {
+  location: Location;
+  /** How messages name the location (a folder path, s3://BUCKET/PATH). */
   dir: string;
   indexPath: string;
-  /** false when the folder has no tindex (archives copied without it): entries is then empty. */
+  /** false when the location has no tindex (archives copied without it): entries is then empty. */
   indexExists: boolean;
+  /** The index as read, and its version token (for a conditional replace). */
+  indexText: string | undefined;
+  indexToken: string | null;
   entries: IndexEntry[];
-  /** Archives on disk (every prefix), by sequence then name. */
+  /** Archives there (every prefix), by sequence then name. */
   archives: CatalogArchive[];
   /** Archives whose sequence number has no index entry. */
   unindexed: CatalogArchive[];
   /** Index entries no archive of any prefix ends at (but for streamed ones and pruned references). */
   missing: IndexEntry[];
-  /** Index entries whose archive went to standard output (`--output -`) and is not in this folder. */
+  /** Index entries whose archive went to standard output (`--output -`) and is not in this location. */
   streamedElsewhere: IndexEntry[];
 }
 
-/** The names in a backups folder; a missing folder or a file is StorageError (exit 10). */
-export function readBackupsFolder(dir: string): string[] {
-  try {
-    if (!statSync(dir).isDirectory()) throw new StorageError(`${dir} is not a directory`);
-    return readdirSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new StorageError(`${dir}: no such backups folder`);
-    throw fileError("read directory", dir, err);
-  }
+/** The index of a location, parsed, with its text and token. */
+export async function readLocationIndex(location: Location): Promise<{ text: string | undefined; token: string | null; entries: IndexEntry[] }> {
+  const snapshot = await location.readIndex();
+  const entries = snapshot.content === undefined ? [] : parseIndex(snapshot.content, location.where(INDEX_OBJECT));
+  return { text: snapshot.content, token: snapshot.token, entries };
 }
 
-export function readCatalog(dirArg: string): Catalog {
-  const dir = resolve(dirArg);
-  const names = readBackupsFolder(dir);
-  const entries = readIndex(dir);
+export async function readCatalog(location: Location): Promise<Catalog> {
+  const objects = await location.list();
+  const index = await readLocationIndex(location);
+  const entries = index.entries;
   const archives: CatalogArchive[] = [];
-  for (const name of names.sort()) {
-    const parsed = parseArchiveName(name);
+  for (const o of objects) {
+    const parsed = parseArchiveName(o.name);
     if (!parsed) continue;
-    const path = join(dir, name);
-    let size: number;
-    try {
-      const st = statSync(path);
-      if (!st.isFile()) continue;
-      size = st.size;
-    } catch (err) {
-      throw fileError("stat", path, err);
-    }
-    archives.push({ ...parsed, path, size });
+    const digest = entries.find((e) => e.seq === parsed.seq)?.digests?.find((d) => d.name === o.name);
+    archives.push({ ...parsed, location, size: o.size, digest });
   }
   archives.sort((a, b) => a.seq - b.seq || (a.reference ?? 0) - (b.reference ?? 0) || (a.name < b.name ? -1 : 1));
   const seqs = new Set(entries.map((e) => e.seq));
   const ends = new Set(archives.map((a) => a.seq));
   return {
-    dir,
-    indexPath: join(dir, INDEX_NAME),
-    indexExists: names.includes(INDEX_NAME),
+    location,
+    dir: location.display,
+    indexPath: location.where(INDEX_OBJECT),
+    indexExists: index.text !== undefined,
+    indexText: index.text,
+    indexToken: index.token,
     entries,
     archives,
     unindexed: archives.filter((a) => !seqs.has(a.seq)),
@@ -78,7 +73,7 @@ export function prefixesOf(catalog: Catalog): string[] {
   return [...new Set(catalog.archives.map((a) => a.prefix))].sort();
 }
 
-/** The prefix to work on: the one given, else the only one in the folder. */
+/** The prefix to work on: the one given, else the only one in the location. */
 export function choosePrefix(catalog: Catalog, prefix: string | undefined): string {
   const prefixes = prefixesOf(catalog);
   if (prefix !== undefined) {

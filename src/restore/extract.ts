@@ -3,7 +3,7 @@
 // decide), check them as they stream by, make the tree durable, and rename
 // the folder into place only when every archive extracted and checked
 // cleanly. A failure leaves no TARGET and no temporary folder.
-import { chmodSync, createReadStream, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ContextError, DsError, InterruptedError, UsageError, fileError } from "../errors.ts";
@@ -13,6 +13,7 @@ import type { CatalogArchive } from "./catalog.ts";
 import type { PlanProgress } from "./progress.ts";
 import { treeWriterSink } from "./tree-writer.ts";
 import { checkArchiveKeys, NO_KEYS, type DecryptionKeys } from "../crypto/index.ts";
+import { archiveBytes } from "./archive-stream.ts";
 import { checkPlan, type ArchiveCheck, type Problem } from "./verify.ts";
 
 /** Folders a storage home has besides config/ and A/; created empty. */
@@ -117,7 +118,7 @@ export async function restoreArchives(opts: RestoreOptions): Promise<RestoreRepo
   const target = checkTarget(opts.target);
   // Every encrypted archive's key is tried before anything is created: a
   // wrong or missing key throws (exit 21), a damaged header is a problem.
-  const keyProblem = await checkArchiveKeys(opts.archives, opts.keys ?? NO_KEYS, (a) => createReadStream(a.path)).catch((err) => {
+  const keyProblem = await checkArchiveKeys(opts.archives, opts.keys ?? NO_KEYS, (a) => archiveBytes(a)).catch((err) => {
     throw err instanceof DsError ? new ContextError(`${err.message}; nothing was written to ${target}`, err) : err;
   });
   if (keyProblem) return { target, checks: [], problems: [keyProblem], restored: false };

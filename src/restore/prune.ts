@@ -1,15 +1,13 @@
-// Pruning a backups folder: delete the archives older than the N newest full
+// Pruning a backups location: delete the archives older than the N newest full
 // backups that no kept restore point needs, and drop their index lines.
 // The index is rewritten first, by atomic replacement, keeping its header
 // and every other line; a crash between the two steps leaves archives the
 // index no longer names (list reports them; a later prune deletes them once
 // they are older than what it keeps), never an index naming archives that
 // are gone.
-import { readFileSync, unlinkSync } from "node:fs";
-import { DsError, fileError } from "../errors.ts";
+import { IndexConflictError } from "../errors.ts";
 import { count } from "../plural.ts";
-import { fsyncDirectory, writeFileAtomic } from "../fsutil/atomic.ts";
-import { parseIndex, PRUNED_MARK, type IndexEntry } from "../index/tindex.ts";
+import { PRUNED_MARK, type IndexEntry } from "../index/tindex.ts";
 import type { Catalog, CatalogArchive } from "./catalog.ts";
 import { pruneSelection } from "./plan.ts";
 
@@ -48,40 +46,39 @@ export function planPrune(catalog: Catalog, prefix: string, keepFull: number): P
   return { prefix, keepFull, oldestKept, remove, keep: sel.keep as CatalogArchive[], dropEntries, referenceEntries, keptForOthers };
 }
 
-export class IndexChangedError extends DsError {}
+/** The index changed between reading it and replacing it (another writer that took no lock): exit 11. */
+export class IndexChangedError extends IndexConflictError {}
 
 /**
- * Rewrite the index without the dropped lines, then delete the archives;
- * `onDeleted` hears of each archive once it is gone.
+ * Rewrite the index without the dropped lines (a conditional replace of the
+ * version read with the catalog), then delete the archives; `onDeleted`
+ * hears of each archive once it is gone.
  */
-export function applyPrune(catalog: Catalog, plan: Pick<PrunePlan, "remove" | "dropEntries" | "referenceEntries">, log: (m: string) => void, onDeleted: (a: CatalogArchive) => void): void {
+export async function applyPrune(
+  catalog: Catalog,
+  plan: Pick<PrunePlan, "remove" | "dropEntries" | "referenceEntries">,
+  log: (m: string) => void,
+  onDeleted: (a: CatalogArchive) => void,
+): Promise<void> {
   if (plan.dropEntries.length > 0 || plan.referenceEntries.length > 0) {
-    let text: string;
-    try {
-      text = readFileSync(catalog.indexPath, "utf8");
-    } catch (err) {
-      throw fileError("read", catalog.indexPath, err);
-    }
-    const now = parseIndex(text, catalog.indexPath);
-    const key = (es: IndexEntry[]) => es.map((e) => `${e.seq} ${e.timestamp} ${e.tid}`).join("\n");
-    if (key(now) !== key(catalog.entries)) throw new IndexChangedError(`${catalog.indexPath} changed while pruning; nothing was deleted, run prune again`);
+    const text = catalog.indexText ?? "";
     const drop = new Set(plan.dropEntries.map((e) => e.line));
     const lines = text.split("\n");
     for (const { entry, by } of plan.referenceEntries) {
       lines[entry.line - 1] = `${lines[entry.line - 1]!.replace(/\s*#.*$/, "")}  # ${PRUNED_MARK}: kept as the reference of ${by}`;
     }
     const kept = lines.filter((_, i) => !drop.has(i + 1));
-    writeFileAtomic(catalog.indexPath, kept.join("\n"), 0o640);
+    try {
+      await catalog.location.replaceIndex(kept.join("\n"), catalog.indexToken);
+    } catch (err) {
+      if (err instanceof IndexConflictError) throw new IndexChangedError(`${catalog.indexPath} changed while pruning; nothing was deleted, run prune again`, { cause: err });
+      throw err;
+    }
     log(`Removed ${count(plan.dropEntries.length, "line")} from ${catalog.indexPath}`);
     for (const { entry, by } of plan.referenceEntries) log(`Kept line ${entry.seq} of ${catalog.indexPath}: ${by} starts from it`);
   }
   for (const a of plan.remove) {
-    try {
-      unlinkSync(a.path);
-    } catch (err) {
-      throw fileError("delete", a.path, err);
-    }
+    await catalog.location.delete(a.name);
     onDeleted(a);
   }
-  if (plan.remove.length > 0) fsyncDirectory(catalog.dir);
 }

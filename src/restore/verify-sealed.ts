@@ -4,9 +4,10 @@
 // for it when it was written. The header MAC, the chunk tags, the tar stream,
 // the records and the transaction chain all need the key.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { inspectAge, withoutLabel, type AgeReport, type ByteSource } from "../crypto/index.ts";
 import type { ArchiveDigest } from "../index/tindex.ts";
+import { ObjectNotFoundError, S3Error } from "../errors.ts";
+import { archiveBytes, type ArchiveSource } from "./archive-stream.ts";
 import type { Problem } from "./verify.ts";
 
 /** What a keyless check leaves unchecked, said in verify's report. */
@@ -42,13 +43,13 @@ async function inspectWithDigest(source: AsyncIterable<Uint8Array>, name: string
   return { age, sha256: hash.digest("hex") };
 }
 
-/** Check the encrypted archive at `path` without a key, against `recorded` (the index's digest line for it) when there is one. */
-export async function checkSealedArchive(path: string, name: string, recorded?: ArchiveDigest): Promise<SealedCheck> {
+/** Check the encrypted archive `source` without a key, against `recorded` (the index's digest line for it) when there is one. */
+export async function checkSealedArchive(source: ArchiveSource, recorded?: ArchiveDigest): Promise<SealedCheck> {
+  const name = source.name;
   const check: SealedCheck = { archive: name, problems: [], digestChecked: false, notChecked: NOT_CHECKED_WITHOUT_KEY };
   const problem = (message: string) => check.problems.push({ archive: name, message });
-  const input = createReadStream(path);
   try {
-    const { age, sha256 } = await inspectWithDigest(input, name);
+    const { age, sha256 } = await inspectWithDigest(archiveBytes(source), name);
     check.age = age;
     if (age.problem) problem(age.problem);
     if (recorded) {
@@ -57,10 +58,9 @@ export async function checkSealedArchive(path: string, name: string, recorded?: 
       if (wrong) problem(wrong);
     }
   } catch (err) {
+    if (err instanceof S3Error) throw err; // the location failing is no damage of the archive
     const e = err as NodeJS.ErrnoException;
-    problem(e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${withoutLabel(err, name)}`);
-  } finally {
-    input.destroy();
+    problem(err instanceof ObjectNotFoundError || e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${withoutLabel(err, name)}`);
   }
   return check;
 }

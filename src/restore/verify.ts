@@ -3,12 +3,11 @@
 // a checking reader, and decodes every record file under A/ (magic, length,
 // md5 when present, name against content). What it learns about transactions
 // lets callers check that a chain of archives has no gap.
-import { createReadStream } from "node:fs";
-import { basename } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { AgeNoIdentityError, openArchiveBytes, withoutLabel, type DecryptionKeys } from "../crypto/index.ts";
-import { CorruptRecordError, DsError, InterruptedError } from "../errors.ts";
+import { CorruptRecordError, describeErrno, DsError, FileError, InterruptedError, ObjectNotFoundError, S3Error } from "../errors.ts";
+import { digestMismatch, openArchive, StreamDigest, type ArchiveSource } from "./archive-stream.ts";
 import {
   decodePointer,
   decodeRevision,
@@ -35,6 +34,7 @@ export interface Problem {
 
 export interface ArchiveCheck {
   archive: string;
+  /** Where it was read: a path or s3://BUCKET/PATH/NAME. */
   path: string;
   problems: Problem[];
   entries: number;
@@ -48,6 +48,8 @@ export interface ArchiveCheck {
   transactions: Map<string, { previousTid: string; oids: string[] }>;
   /** Object revisions in the archive (only with records): "OID.SERIAL". */
   revisions: Set<string>;
+  /** The problem saying its bytes are not those recorded in the index (also in problems). */
+  digestMismatch?: string;
 }
 
 /** Somewhere else to send the decompressed tar stream (the extractor). */
@@ -128,9 +130,9 @@ function checkRecord(name: string, data: Uint8Array, check: ArchiveCheck): strin
  * the result (reading stops at the first one the stream cannot recover from).
  * With a sink, the same decompressed bytes are also handed to it.
  */
-export async function checkArchive(path: string, opts: CheckOptions): Promise<ArchiveCheck> {
-  const archive = basename(path);
-  const check: ArchiveCheck = { archive, path, problems: [], entries: 0, files: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
+export async function checkArchive(source: ArchiveSource, opts: CheckOptions): Promise<ArchiveCheck> {
+  const archive = source.name;
+  const check: ArchiveCheck = { archive, path: source.location.where(archive), problems: [], entries: 0, files: 0, tarBytes: 0, transactions: new Map(), revisions: new Set() };
   const problem = (message: string, entry?: string) => check.problems.push({ archive, entry, message });
   const isSerial = (name: string) => recordShape(name.slice(2))?.kind === "value" && /serial$/.test(name);
   const reader = new TarReader({
@@ -157,35 +159,56 @@ export async function checkArchive(path: string, opts: CheckOptions): Promise<Ar
   });
 
   const gunzip = createGunzip();
-  const input = createReadStream(path);
-  input.on("error", (err) => gunzip.destroy(err));
-  // The .tgz bytes: decrypted on the way for NAME.tgz.age.
-  const bytes = openArchiveBytes(input, archive, opts.keys, { expectedSize: opts.expectedSize });
-  const plain = bytes === input ? input : Readable.from(bytes, { objectMode: false });
-  plain.on("error", (err) => gunzip.destroy(err));
+  const digest = new StreamDigest();
+  let input: Readable | undefined;
+  let readAll = false;
   let sinkFailed = false;
   try {
-    for await (const chunk of plain.pipe(gunzip) as AsyncIterable<Buffer>) {
+    // The stored bytes are hashed (the digest is of what was stored: ciphertext
+    // for NAME.tgz.age), then decrypted on the way to gunzip.
+    const stored = digest.pass(await openArchive(source));
+    input = Readable.from(openArchiveBytes(stored, archive, opts.keys, { expectedSize: opts.expectedSize }), { objectMode: false });
+    input.on("error", (err) => gunzip.destroy(err));
+    for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
       check.tarBytes += chunk.length;
       reader.push(chunk);
-      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: input.bytesRead });
+      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: digest.size });
       if (opts.sink && !reader.failed && !opts.sink.write(chunk)) await opts.sink.drained();
     }
+    readAll = true;
     reader.end();
   } catch (err) {
-    if (err instanceof InterruptedError || opts.signal?.aborted || err instanceof AgeNoIdentityError) {
-      // A wrong or missing key is no fault of the archive: exit 21, naming it.
+    // The location failing (S3 timeout, refused credentials) is no damage of the archive: stop.
+    // A wrong or missing key is no fault of the archive either: exit 21, naming it.
+    if (err instanceof InterruptedError || opts.signal?.aborted || err instanceof S3Error || err instanceof AgeNoIdentityError) {
       await opts.sink?.abort();
       throw err;
     }
-    const e = err as NodeJS.ErrnoException;
-    const detail =
-      e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : withoutLabel(e, archive);
-    problem(e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${detail}`);
+    const e = (err instanceof FileError ? err.cause : err) as NodeJS.ErrnoException;
+    const detail = e.code === "Z_BUF_ERROR" ? "gzip stream truncated" : e.code?.startsWith("Z_") ? `gzip data corrupt (${e.message})` : e.code ? describeErrno(e) : withoutLabel(e, archive);
+    problem(err instanceof ObjectNotFoundError || e.code === "ENOENT" ? "archive file is missing" : `cannot read: ${detail}`);
   } finally {
-    plain.destroy();
-    input.destroy();
+    input?.destroy();
+  }
+  // Checked before the sink ends: restore renames nothing into TARGET after a mismatch.
+  if (source.digest && !check.problems.some((p) => p.message === "archive file is missing")) {
+    let read: { size: number; sha256: string } = digest;
+    if (!readAll) {
+      // The stream stopped at the damage: read it all once more for the digest, the clearer finding.
+      const again = new StreamDigest();
+      try {
+        for await (const _ of again.pass(await openArchive(source))) { /* hashing only */ }
+        read = again;
+      } catch {
+        read = { size: -1, sha256: "" };
+      }
+    }
+    const mismatch = read.size >= 0 ? digestMismatch(source.digest, read) : undefined;
+    if (mismatch) {
+      check.digestMismatch = mismatch;
+      check.problems.unshift({ archive, message: mismatch });
+    }
   }
   if (opts.sink) {
     if (check.problems.length > 0) await opts.sink.abort();
@@ -244,7 +267,8 @@ export function crossCheck(
   entries: IndexEntry[],
   opts: { records: boolean; previousTid?: string },
 ): Problem[] {
-  if (check.problems.length > 0) return [];
+  // A changed archive that still reads cleanly is checked on: what else is wrong with it helps.
+  if (check.problems.some((p) => p.message !== check.digestMismatch)) return [];
   const out: Problem[] = [];
   const problem = (message: string, entry?: string) => out.push({ archive: check.archive, entry, message });
   if (check.newestTid === undefined) {
@@ -289,7 +313,7 @@ export interface PlanCheckOptions {
  * archive with problems: the rest of the chain would not apply anyway.
  */
 export async function checkPlan(
-  archives: (ArchiveName & { path: string; size?: number })[],
+  archives: (ArchiveName & ArchiveSource)[],
   entries: IndexEntry[],
   opts: PlanCheckOptions,
 ): Promise<{ checks: ArchiveCheck[]; problems: Problem[] }> {
@@ -299,7 +323,7 @@ export async function checkPlan(
   for (const archive of archives) {
     opts.onArchive?.(archive);
     const refused: Problem[] = [];
-    const check = await checkArchive(archive.path, {
+    const check = await checkArchive(archive, {
       records: opts.records,
       signal: opts.signal,
       onProgress: opts.onProgress,

@@ -71,7 +71,7 @@ describe("read-only commands", () => {
   test("list without a folder says which options name one", () => {
     const r = dsbackup(["list"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("--backups DIR");
+    expect(r.stderr).toContain("--backups LOCATION");
   });
 
   test("date --help prints usage", () => {

@@ -174,7 +174,14 @@ describe("damaged archives are detected by verify and by restore, which leaves n
     const revision = names.find((n) => /^A\/o.*\.[0-9A-F]{16}$/.test(n))!;
     buildArchive({ from: path, out: path, flip: { name: revision, at: 80 } });
     expectRefused(backups, parent, "backup-2-to-3.tgz", `${revision}: md5 does not match`, true);
-    // without --verify the records are not decoded: the restore goes through
+    // without --verify the records are not decoded, but the archive's sha256 no longer matches the index
+    const refused = dsbackup(["restore", "--backups", backups, "--to", join(parent, "r")]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).toContain("backup-2-to-3.tgz: sha256 mismatch: the index recorded");
+    expect(readdirSync(parent)).toEqual([]);
+    // an older index line records no sha256: then the restore goes through
+    const index = join(backups, "tindex");
+    writeFileSync(index, readFileSync(index, "utf8").replace(/  # sha256 .*$/gm, ""));
     const plain = dsbackup(["restore", "--backups", backups, "--to", join(parent, "r")]);
     expect(plain.status).toBe(0);
   });

@@ -118,7 +118,7 @@ describe("labels", () => {
     expect(list).toMatch(/s-1\.tgz +full +[\d.]+ KiB compressed/);
     expect(list).not.toMatch(/\d [KM]\b/);
     const verify = dsbackup(["verify", "--backups", backups, "s-1-to-2.tgz"]).stdout;
-    expect(verify).toMatch(/ok     s-1-to-2\.tgz \([\d,]+ entries, [\d.]+ KiB of tar, [\d.]+ KiB compressed\)/);
+    expect(verify).toMatch(/ok     s-1-to-2\.tgz \([\d,]+ entries, [\d.]+ KiB of tar, [\d.]+ KiB compressed, size and sha256 as recorded\)/);
     const one = join(tempDir("one-entry"), "backups");
     cpSync(backups, one, { recursive: true });
     const r = dsbackup(["list", "--backups", one, "--prefix", "s"]);

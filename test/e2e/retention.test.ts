@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readCatalog } from "../../src/restore/catalog.ts";
+import { openLocation } from "../../src/location/open.ts";
 import { chainTo } from "../../src/restore/plan.ts";
 import { formatTime } from "../../src/time/format.ts";
 import { calendarHistory, DAY, dsbackupAt, hasFaketime } from "../fixtures/calendar.ts";
@@ -37,8 +38,8 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     ({ home, trees, times } = h);
   }, 120_000);
 
-  test("the binary's clock followed faketime: index times are the chosen days, incrementals start two runs back", () => {
-    const cat = readCatalog(join(home, "backups"));
+  test("the binary's clock followed faketime: index times are the chosen days, incrementals start two runs back", async () => {
+    const cat = await readCatalog(openLocation(join(home, "backups")));
     expect(cat.entries.map((e) => e.timestamp)).toEqual([...times.values()]);
     const names = cat.archives.map((a) => a.name);
     expect(names).toContain("backup-1.tgz");
@@ -89,9 +90,9 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     }
   });
 
-  test("prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly 3: exactly the oracle's points and reasons, the table, each kept point restores byte-identical, nothing else remains", () => {
+  test("prune --keep-daily 7 --keep-weekly 5 --keep-monthly 12 --keep-yearly 3: exactly the oracle's points and reasons, the table, each kept point restores byte-identical, nothing else remains", async () => {
     const dir = copyBackups(join(home, "backups"), "retention-prune");
-    const catalog = readCatalog(dir);
+    const catalog = await readCatalog(openLocation(dir));
     const chainOf = (seq: number) => (chainTo(catalog.archives, seq, "backup") as { name: string }[]).map((a) => a.name);
     const now = START + DAYS * DAY;
     const policy = { daily: 7, weekly: 5, monthly: 12, yearly: 3 };
@@ -136,7 +137,7 @@ describe.skipIf(!hasFaketime)("sixty days of weekly fulls and daily incrementals
     expect(r.stdout).toContain(`Deleted ${doc.remove.length} archives`);
     expect(archivesIn(dir)).toEqual(needed);
     expect(needed.length).toBeLessThan(DAYS / 2);
-    const after = readCatalog(dir);
+    const after = await readCatalog(openLocation(dir));
     expect(after.unindexed).toEqual([]);
     expect(after.missing).toEqual([]);
     for (const seq of keep) {

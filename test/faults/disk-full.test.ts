@@ -114,7 +114,7 @@ describe.skipIf(!canStrace)("the folder's fsync fails after the index was replac
     const r = runCommand(straceArgs(["-P", dir, "-e", "trace=fsync", "-e", `inject=fsync:error=ENOSPC:${when}`]), ["--storage", home, "full"]);
     expectError(r, 14, `Cannot fsync ${dir}: no space left on device`, "after backup 2 was recorded in the index");
     // Never an index line without its archive.
-    expect(readFileSync(join(dir, "tindex"), "utf8")).toMatch(/\n2 +\d+ +[0-9A-F]{16}\n$/);
+    expect(readFileSync(join(dir, "tindex"), "utf8")).toMatch(/\n2 +\d+ +[0-9A-F]{16}  # sha256 backup-2\.tgz \d+ [0-9a-f]{64}\n$/);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tgz"))).toEqual(["backup-2.tgz"]);
     expect(tempFiles(home)).toEqual([]);
   });

@@ -205,7 +205,7 @@ describe.skipIf(!canStrace)("SIGKILL at exact system calls (strace fault injecti
     // Committed: the index has line 2; the archive is complete under its temporary name.
     const index = readFileSync(join(small, "backups", "tindex"), "utf8");
     expect(index.startsWith(before.tindex!)).toBe(true);
-    expect(index.slice(before.tindex!.length)).toMatch(/^2 +\d+ +[0-9A-F]{16}\n$/);
+    expect(index.slice(before.tindex!.length)).toMatch(/^2 +\d+ +[0-9A-F]{16}  # sha256 backup-2\.tgz \d+ [0-9a-f]{64}\n$/);
     expect(finalArchives(small)).toEqual([]);
     const [temp] = tempFiles(small);
     expect(temp).toMatch(/-backup-2\.tgz$/);

@@ -6,6 +6,7 @@
 #   test/s3/rgw.sh start   start it (or reuse a running one), then print the env
 #   test/s3/rgw.sh env     print AWS_* lines for a running cluster (exit 1 if none)
 #   test/s3/rgw.sh stop    stop radosgw, then the OSD, then the monitor, by PID
+#   test/s3/rgw.sh restart-gateway   start radosgw again after a test killed it (data kept)
 #
 # Settings (environment): RGW_DIR, RGW_PORT (7480), RGW_MON_PORT (46789),
 # RGW_MEMSTORE_MIB (3072: memstore keeps every object in RAM).
@@ -135,6 +136,13 @@ EOF
 
 case "${1:-}" in
   start) cmd_start ;;
+  restart-gateway)
+    pid_alive "$DIR/run/rgw.pid" && die "radosgw is still running"
+    pid_alive "$DIR/run/osd.pid" || die "no cluster in $DIR to restart radosgw for"
+    radosgw -c "$CONF" -n client.rgw.a --pid-file "$DIR/run/rgw.pid" 2>>"$DIR/log/setup.log"
+    for _ in $(seq 1 600); do rgw_answers && break; sleep 0.1; done
+    rgw_answers || die "radosgw did not answer on port $PORT within 60 s (see $DIR/log)"
+    print_env ;;
   stop) cmd_stop ;;
   env) pid_alive "$DIR/run/rgw.pid" || die "no radosgw running in $DIR"; print_env ;;
   *) die "usage: rgw.sh start|stop|env" ;;

@@ -1,0 +1,63 @@
+// The one place an archive is read: its object's bytes as a stream, from
+// whatever location holds it. verify, restore, rebuild-index and copy all
+// read through openArchive, so a transformation of the stored bytes
+// (decryption) belongs here and nowhere else.
+import { createHash } from "node:crypto";
+import type { ArchiveDigest } from "../index/tindex.ts";
+import type { Location } from "../location/location.ts";
+
+/** An archive where it is stored: the location and the object name. */
+export interface ArchiveSource {
+  name: string;
+  location: Location;
+  /** Size and sha256 recorded in the index when it was written (undefined: older archives). */
+  digest?: ArchiveDigest;
+}
+
+/** The archive's bytes as stored (a gzip stream today). Missing object: ObjectNotFoundError. */
+export function openArchive(archive: ArchiveSource): Promise<AsyncIterable<Uint8Array>> {
+  return archive.location.read(archive.name);
+}
+
+/** The same bytes as openArchive, as a stream opened when first read (for callers that take a plain iterable). */
+export async function* archiveBytes(archive: ArchiveSource): AsyncIterable<Uint8Array> {
+  yield* await openArchive(archive);
+}
+
+/** Counts and hashes the bytes of a stream as it is consumed. */
+export class StreamDigest {
+  private readonly hash = createHash("sha256");
+  size = 0;
+  private hex: string | undefined;
+
+  async *pass(stream: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const chunk of stream) {
+      this.hash.update(chunk);
+      this.size += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /** Read the rest of a stream only to count and hash it. */
+  async drain(stream: AsyncIterator<Uint8Array>): Promise<void> {
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) return;
+      this.hash.update(next.value);
+      this.size += next.value.length;
+    }
+  }
+
+  get sha256(): string {
+    return (this.hex ??= this.hash.digest("hex"));
+  }
+}
+
+/** What is wrong with the bytes read against the recorded digest, if anything. */
+export function digestMismatch(recorded: ArchiveDigest, read: { size: number; sha256: string }): string | undefined {
+  if (recorded.size === read.size && recorded.sha256 === read.sha256) return undefined;
+  return (
+    `sha256 mismatch: the index recorded ${recorded.size} bytes with sha256 ${recorded.sha256} when it was written, ` +
+    `the archive now reads as ${read.size} bytes with sha256 ${read.sha256}: it was changed or damaged`
+  );
+}
