@@ -431,6 +431,10 @@ export const ENVIRONMENT: { name: string; description: string }[] = [
   { name: "SNAPSHOT_VERSION, SNAPSHOT_DIRECTORY, SNAPSHOT_TIMESTAMP", description: "set by dsbackup snapshot (or the original snapshot tool) for COMMAND: the storage is in snapshot mode; --storage may then be omitted" },
   { name: "DSBACKUP_XMLRPC_TIMEOUT_MS", description: "timeout of each XML-RPC call of an http snapshot method (default 30000)" },
   { name: "DSBACKUP_DEBUG", description: "print the stack of an internal error" },
+  { name: "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN", description: "credentials for an s3:// location (never printed)" },
+  { name: "AWS_REGION", description: "the region of an s3:// location (default us-east-1)" },
+  { name: "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL", description: "the endpoint of an S3-compatible server (Ceph RGW, MinIO, Garage, Wasabi); path-style addressing is used for it" },
+  { name: "DSBACKUP_S3_TIMEOUT_MS", description: "timeout of each S3 call (default 60000); calls that fail with 5xx, throttling or a dropped connection are retried a few times with backoff" },
   { name: "DSBACKUP_IDENTITY_FILE", description: "one more age identity file for restore, verify and rebuild-index (after those of --identity)" },
 ];
 

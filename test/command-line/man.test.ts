@@ -82,7 +82,7 @@ describe("rendering", () => {
     }
     const { text } = render(pageFile);
     expect(text).toMatch(/^NAME\n {7}dsbackup - full and incremental backups/m);
-    expect(text).toContain("dsbackup restore (--backups DIR | --storage DIR) --to TARGET");
+    expect(text).toContain("dsbackup restore (--backups LOCATION | --storage DIR) --to TARGET");
     // Hyphens are minus signs (\-), quotes stay straight: the examples can be copied into a shell.
     expect(text).toContain("dsbackup --storage /var/zope/storage --output - full | ssh host \\\n               'cat > x.tgz'");
     expect(text).not.toMatch(/[\u2010\u2018\u2019]/);

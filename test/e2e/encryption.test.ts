@@ -239,7 +239,13 @@ describe.skipIf(!ageCli)("encrypted archives", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(0);
-    expect(readFileSync(join(h, "backups", "tindex"), "utf8")).toMatch(/# stdout backup-1\.tgz\.age\n$/);
+    // The stdout item, and the size and sha256 of the ciphertext that went out, which must be the file's.
+    const index = readFileSync(join(h, "backups", "tindex"), "utf8");
+    const m = /# stdout backup-1\.tgz\.age; sha256 backup-1\.tgz\.age (\d+) ([0-9a-f]{64})\n$/.exec(index);
+    expect(m).not.toBeNull();
+    const sent = readFileSync(out);
+    expect(Number(m![1])).toBe(sent.length);
+    expect(m![2]).toBe(new Bun.CryptoHasher("sha256").update(sent).digest("hex"));
     expect(spawnSync("sh", ["-c", `age -d -i ${key.path} ${out} | tar tz`], { encoding: "utf8" }).stdout).toContain("A/");
     expect(readdirSync(join(h, "backups")).filter((n) => n.includes("tgz"))).toEqual([]);
   });
