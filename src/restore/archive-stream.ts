@@ -14,9 +14,21 @@ export interface ArchiveSource {
   digest?: ArchiveDigest;
 }
 
-/** The archive's bytes as stored (a gzip stream today). Missing object: ObjectNotFoundError. */
-export function openArchive(archive: ArchiveSource): Promise<AsyncIterable<Uint8Array>> {
-  return archive.location.read(archive.name);
+export interface OpenedArchive {
+  /** The archive's gzip stream (today the stored bytes themselves). */
+  gzip: AsyncIterable<Uint8Array>;
+  /** Size and sha256 of the stored bytes read so far (what the index records): complete once `gzip` has ended. */
+  stored: StreamDigest;
+}
+
+/**
+ * Open an archive for reading. Missing object: ObjectNotFoundError. The
+ * digest is taken of the bytes as stored, before any decoding added here
+ * (decryption goes between `stored` and `gzip`).
+ */
+export async function openArchive(archive: ArchiveSource): Promise<OpenedArchive> {
+  const stored = new StreamDigest();
+  return { gzip: stored.pass(await archive.location.read(archive.name)), stored };
 }
 
 /** Counts and hashes the bytes of a stream as it is consumed. */
@@ -30,16 +42,6 @@ export class StreamDigest {
       this.hash.update(chunk);
       this.size += chunk.length;
       yield chunk;
-    }
-  }
-
-  /** Read the rest of a stream only to count and hash it. */
-  async drain(stream: AsyncIterator<Uint8Array>): Promise<void> {
-    for (;;) {
-      const next = await stream.next();
-      if (next.done) return;
-      this.hash.update(next.value);
-      this.size += next.value.length;
     }
   }
 

@@ -154,18 +154,20 @@ export async function checkArchive(source: ArchiveSource, opts: CheckOptions): P
   });
 
   const gunzip = createGunzip();
-  const digest = new StreamDigest();
+  let digest: StreamDigest | undefined;
   let input: Readable | undefined;
   let readAll = false;
   let sinkFailed = false;
   try {
-    input = Readable.from(digest.pass(await openArchive(source)), { objectMode: false });
+    const opened = await openArchive(source);
+    digest = opened.stored;
+    input = Readable.from(opened.gzip, { objectMode: false });
     input.on("error", (err) => gunzip.destroy(err));
     for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
       check.tarBytes += chunk.length;
       reader.push(chunk);
-      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: digest.size });
+      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: digest!.size });
       if (opts.sink && !reader.failed && !opts.sink.write(chunk)) await opts.sink.drained();
     }
     readAll = true;
@@ -184,13 +186,13 @@ export async function checkArchive(source: ArchiveSource, opts: CheckOptions): P
   }
   // Checked before the sink ends: restore renames nothing into TARGET after a mismatch.
   if (source.digest && !check.problems.some((p) => p.message === "archive file is missing")) {
-    let read: { size: number; sha256: string } = digest;
+    let read: { size: number; sha256: string } = digest ?? { size: -1, sha256: "" };
     if (!readAll) {
       // The stream stopped at the damage: read it all once more for the digest, the clearer finding.
-      const again = new StreamDigest();
       try {
-        for await (const _ of again.pass(await openArchive(source))) { /* hashing only */ }
-        read = again;
+        const again = await openArchive(source);
+        for await (const _ of again.gzip) { /* hashing only */ }
+        read = again.stored;
       } catch {
         read = { size: -1, sha256: "" };
       }
