@@ -3,6 +3,7 @@
 // read through openArchive, so a transformation of the stored bytes
 // (decryption) belongs here and nowhere else.
 import { createHash } from "node:crypto";
+import { openArchiveBytes, type DecryptionKeys } from "../crypto/index.ts";
 import type { ArchiveDigest } from "../index/tindex.ts";
 import type { Location } from "../location/location.ts";
 
@@ -14,14 +15,28 @@ export interface ArchiveSource {
   digest?: ArchiveDigest;
 }
 
-/** The archive's bytes as stored (a gzip stream today). Missing object: ObjectNotFoundError. */
-export function openArchive(archive: ArchiveSource): Promise<AsyncIterable<Uint8Array>> {
-  return archive.location.read(archive.name);
+export interface OpenedArchive {
+  /** The archive's gzip stream (today the stored bytes themselves). */
+  gzip: AsyncIterable<Uint8Array>;
+  /** Size and sha256 of the stored bytes read so far (what the index records): complete once `gzip` has ended. */
+  stored: StreamDigest;
 }
 
-/** The same bytes as openArchive, as a stream opened when first read (for callers that take a plain iterable). */
+/**
+ * Open an archive for reading. Missing object: ObjectNotFoundError. The
+ * digest is taken of the bytes as stored, before any decoding added here
+ * (decryption goes between `stored` and `gzip`).
+ */
+export async function openArchive(archive: ArchiveSource, opts: { keys?: DecryptionKeys; expectedSize?: number } = {}): Promise<OpenedArchive> {
+  const stored = new StreamDigest();
+  const bytes = stored.pass(await archive.location.read(archive.name));
+  // NAME.tgz.age: decrypted in the stream (a wrong or missing key throws, exit 21); others pass through.
+  return { gzip: openArchiveBytes(bytes, archive.name, opts.keys, { expectedSize: opts.expectedSize }), stored };
+}
+
+/** The archive's bytes as stored (ciphertext for NAME.tgz.age), opened when first read. */
 export async function* archiveBytes(archive: ArchiveSource): AsyncIterable<Uint8Array> {
-  yield* await openArchive(archive);
+  yield* await archive.location.read(archive.name);
 }
 
 /** Counts and hashes the bytes of a stream as it is consumed. */
@@ -35,16 +50,6 @@ export class StreamDigest {
       this.hash.update(chunk);
       this.size += chunk.length;
       yield chunk;
-    }
-  }
-
-  /** Read the rest of a stream only to count and hash it. */
-  async drain(stream: AsyncIterator<Uint8Array>): Promise<void> {
-    for (;;) {
-      const next = await stream.next();
-      if (next.done) return;
-      this.hash.update(next.value);
-      this.size += next.value.length;
     }
   }
 

@@ -5,9 +5,9 @@
 // lets callers check that a chain of archives has no gap.
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { AgeNoIdentityError, openArchiveBytes, withoutLabel, type DecryptionKeys } from "../crypto/index.ts";
+import { AgeNoIdentityError, withoutLabel, type DecryptionKeys } from "../crypto/index.ts";
 import { CorruptRecordError, describeErrno, DsError, FileError, InterruptedError, ObjectNotFoundError, S3Error } from "../errors.ts";
-import { digestMismatch, openArchive, StreamDigest, type ArchiveSource } from "./archive-stream.ts";
+import { archiveBytes, digestMismatch, openArchive, StreamDigest, type ArchiveSource } from "./archive-stream.ts";
 import {
   decodePointer,
   decodeRevision,
@@ -159,21 +159,20 @@ export async function checkArchive(source: ArchiveSource, opts: CheckOptions): P
   });
 
   const gunzip = createGunzip();
-  const digest = new StreamDigest();
+  let digest: StreamDigest | undefined;
   let input: Readable | undefined;
   let readAll = false;
   let sinkFailed = false;
   try {
-    // The stored bytes are hashed (the digest is of what was stored: ciphertext
-    // for NAME.tgz.age), then decrypted on the way to gunzip.
-    const stored = digest.pass(await openArchive(source));
-    input = Readable.from(openArchiveBytes(stored, archive, opts.keys, { expectedSize: opts.expectedSize }), { objectMode: false });
+    const opened = await openArchive(source, { keys: opts.keys, expectedSize: opts.expectedSize });
+    digest = opened.stored;
+    input = Readable.from(opened.gzip, { objectMode: false });
     input.on("error", (err) => gunzip.destroy(err));
     for await (const chunk of input.pipe(gunzip) as AsyncIterable<Buffer>) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError("interrupted");
       check.tarBytes += chunk.length;
       reader.push(chunk);
-      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: digest.size });
+      opts.onProgress?.({ files: check.files, tarBytes: check.tarBytes, readBytes: digest!.size });
       if (opts.sink && !reader.failed && !opts.sink.write(chunk)) await opts.sink.drained();
     }
     readAll = true;
@@ -193,12 +192,13 @@ export async function checkArchive(source: ArchiveSource, opts: CheckOptions): P
   }
   // Checked before the sink ends: restore renames nothing into TARGET after a mismatch.
   if (source.digest && !check.problems.some((p) => p.message === "archive file is missing")) {
-    let read: { size: number; sha256: string } = digest;
+    let read: { size: number; sha256: string } = digest ?? { size: -1, sha256: "" };
     if (!readAll) {
       // The stream stopped at the damage: read it all once more for the digest, the clearer finding.
-      const again = new StreamDigest();
       try {
-        for await (const _ of again.pass(await openArchive(source))) { /* hashing only */ }
+        // The bytes as stored, not decoded: the digest is theirs.
+        const again = new StreamDigest();
+        for await (const _ of again.pass(archiveBytes(source))) { /* hashing only */ }
         read = again;
       } catch {
         read = { size: -1, sha256: "" };

@@ -263,6 +263,24 @@ t("radosgw killed mid-upload: the run fails; after a restart nothing of it visib
   await nextRunAbortsLeftover(home, loc, bucket, "k", before);
 }, 300_000);
 
+t("SIGTERM mid-upload: exit 130, the upload is aborted by the run itself, the index and the bucket unchanged", async () => {
+  const bucket = await newBucket(r!, "term");
+  const loc = `s3://${bucket}/t`;
+  const home = bigStorage("s3-term");
+  const small = storage("s3-term-first", 5);
+  expect(dsbackup(["--storage", small, "--backups", loc, "-q", "full"], { env: env() }).status).toBe(0);
+  const before = (await indexOf(bucket, "t")).text;
+  const run = await startUpload(home, loc, bucket, "t", {});
+  run.child.kill("SIGTERM");
+  const result = await run.done;
+  expect(result.status).toBe(130);
+  expect(result.stderr).toContain("interrupted by SIGTERM; nothing was committed");
+  expect(await location(bucket, "t").listIncompleteWrites()).toEqual([]);
+  expect((await names(bucket, "t")).filter((n) => n.endsWith(".tgz") || n === ".tindex.lock")).toEqual(["backup-1.tgz"]);
+  expect((await indexOf(bucket, "t")).text).toBe(before);
+  rmSync(dirname(home), { recursive: true, force: true });
+}, 240_000);
+
 t("the folder location still works as before beside it (HOME/backups by default)", () => {
   const home = storage("s3-folder", 5);
   const b = dsbackup(["--storage", home, "-q", "full"]);
