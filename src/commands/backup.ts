@@ -96,12 +96,13 @@ interface RunFacts {
 
 async function backup(words: string[], options: BackupCommandOptions, ctx: CommandContext, facts: RunFacts, started: number): Promise<number> {
   const env = ctx.env as SnapshotEnvironment;
+  const zone = ctx.env.TZ; // TZ is not a snapshot variable: read it off the whole environment
   const level = positiveInt(options.level, "--level", 1, 9);
   const jobs = positiveInt(options.jobs, "--jobs", 1, 64);
   const wait = positiveInt(options.wait, "--wait", 0, 7 * 24 * 3600) ?? 0;
   if (options.output !== undefined && options.output !== "-") throw new UsageError("--output takes only '-' (standard output)");
   const now = ctx.now();
-  const steps = parseBackupWords(words, now, env.TZ);
+  const steps = parseBackupWords(words, now, zone);
   facts.metrics.prefixes.push(...steps.map((s) => s.prefix));
   if (options.output === "-") {
     if (steps.length !== 1) throw new UsageError("--output - writes one archive: give a single full or inc command");
@@ -110,7 +111,7 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
   for (const step of steps) {
     if (step.kind === "inc" && step.whenSeconds * 1000 > now.getTime()) {
       ctx.warn(
-        `inc ${JSON.stringify(step.when)} is in the future (${showInstant(step.whenSeconds, env.TZ)}): ` +
+        `inc ${JSON.stringify(step.when)} is in the future (${showInstant(step.whenSeconds, zone)}): ` +
           "every backup so far is before it, so the newest one is the reference",
       );
     }
@@ -160,7 +161,7 @@ async function backup(words: string[], options: BackupCommandOptions, ctx: Comma
         orFull: options.orFull,
         outputFd: options.output === "-" ? 1 : undefined,
         encryption,
-        zone: env.TZ,
+        zone,
         level,
         jobs,
         signal: ctx.signal,

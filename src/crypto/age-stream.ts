@@ -2,6 +2,8 @@
 // (header, 16-byte payload nonce, STREAM chunks), decryptStream reads what
 // any age v1 tool made. Both pull: nothing is read before it is asked for.
 import { randomBytes } from "node:crypto";
+// bun-types' global ReadableStream.getReader() returns node's reader type, not its own global one (which adds readMany).
+import type { ReadableStreamDefaultReader as StreamReader } from "node:stream/web";
 import { AgeHeaderError, AgeTruncatedError } from "./age-errors.ts";
 import { buildHeader, openFileKey } from "./age-file-key.ts";
 import { MAX_HEADER, parseAgeHeader } from "./age-header.ts";
@@ -13,7 +15,7 @@ import { PAYLOAD_NONCE, payloadKey } from "./stream-cipher.ts";
 /** Encrypt `input` to `key` as an age v1 file. */
 export function encryptStream(key: EncryptionKey, input: ByteSource): ReadableStream<Uint8Array> {
   const reader = new ByteReader(input);
-  let body: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let body: StreamReader<Uint8Array> | null = null;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -43,7 +45,7 @@ export interface DecryptOptions {
 
 /** Read the header off `reader`: its exact bytes, the rest pushed back. */
 export async function readHeader(reader: ByteReader, label?: string): Promise<Uint8Array> {
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   for (;;) {
     const piece = await reader.read();
     if (piece === null) {
@@ -71,7 +73,7 @@ export async function readHeader(reader: ByteReader, label?: string): Promise<Ui
 export function decryptStream(keys: DecryptionKeys, input: ByteSource, options: DecryptOptions = {}): ReadableStream<Uint8Array> {
   const { label } = options;
   const reader = new ByteReader(input);
-  let body: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let body: StreamReader<Uint8Array> | null = null;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -92,7 +94,7 @@ export function decryptStream(keys: DecryptionKeys, input: ByteSource, options: 
 
 /** Exactly n bytes (the payload nonce); the file ending first is a truncation. */
 async function readExactly(reader: ByteReader, n: number, label?: string): Promise<Uint8Array> {
-  let buf = new Uint8Array(0);
+  let buf: Uint8Array = new Uint8Array(0);
   while (buf.length < n) {
     const piece = await reader.read();
     if (piece === null) {

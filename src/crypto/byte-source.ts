@@ -10,7 +10,8 @@ export class ByteReader {
 
   constructor(source: ByteSource) {
     const s = source as Partial<AsyncIterable<Uint8Array> & Iterable<Uint8Array>>;
-    this.it = s[Symbol.asyncIterator] ? s[Symbol.asyncIterator]() : (async function* () { yield* s as Iterable<Uint8Array>; })();
+    const asyncIterator = s[Symbol.asyncIterator];
+    this.it = asyncIterator ? asyncIterator.call(s) : (async function* () { yield* s as Iterable<Uint8Array>; })();
   }
 
   /** The next piece (never empty), or null at the end. */

@@ -12,7 +12,7 @@
 // folder we write into is new and ours (0750); folders are created one
 // component at a time with lstat checks and remembered; files are opened with
 // O_NOFOLLOW. Hostile-archive tests: test/e2e/restore-safety.test.ts, test/restore/tree-writer.test.ts.
-import { closeSync, constants, futimesSync, lstatSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, futimesSync, lstatSync, mkdirSync, openSync, type Stats, writeSync } from "node:fs";
 import { join } from "node:path";
 import { Parser, type ReadEntry } from "tar";
 import { DsError, fileError } from "../errors.ts";
@@ -70,7 +70,7 @@ export function treeWriterSink(root: string, onRefused: (entry: string, message:
   const fail = (err: unknown) => errors.push(err instanceof Error ? err : new Error(String(err)));
   const parser = new Parser({
     strict: true,
-    filter: (path: string, entry: ReadEntry | { type?: unknown }) => {
+    filter: (path: string, entry: Stats | ReadEntry) => {
       const kind = "type" in entry ? describeNodeTarType(String(entry.type)) : "file";
       const refused = entryProblem(path, kind);
       if (refused) onRefused(path, refused);

@@ -19,6 +19,7 @@ import {
   ZERO_TID,
 } from "../storage/records.ts";
 import type { IndexEntry } from "../index/tindex.ts";
+import type { CatalogArchive } from "./catalog.ts";
 import { describeTypeFlag, entryProblem } from "./entry-rules.ts";
 import type { ArchiveName } from "./plan.ts";
 import type { ArchiveProgress } from "./progress.ts";
@@ -313,7 +314,7 @@ export interface PlanCheckOptions {
  * archive with problems: the rest of the chain would not apply anyway.
  */
 export async function checkPlan(
-  archives: (ArchiveName & ArchiveSource)[],
+  archives: CatalogArchive[],
   entries: IndexEntry[],
   opts: PlanCheckOptions,
 ): Promise<{ checks: ArchiveCheck[]; problems: Problem[] }> {

@@ -64,7 +64,7 @@ describe("ustar golden bytes (Python tarfile)", () => {
 
 describe("ustar encode/decode", () => {
   test("round trip", () => {
-    const f: HeaderFields = { name: "config/settings", mode: 0o640, uid: 12, gid: 34, size: 99, mtime: 1234567890, type: "0", uname: "", gname: "" };
+    const f: Required<HeaderFields> = { name: "config/settings", mode: 0o640, uid: 12, gid: 34, size: 99, mtime: 1234567890, type: "0", uname: "", gname: "" };
     const buf = new Uint8Array(512);
     encodeHeader(f, buf, 0);
     expect(decodeHeader(buf, 0)).toEqual({ ...f, checksumOk: true });

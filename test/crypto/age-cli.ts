@@ -14,7 +14,7 @@ export const ageCli = has("age") && has("age-keygen") && has("script");
 if (!ageCli) console.warn("SKIP: age CLI (Debian package age) or script not installed; age interop tests are skipped");
 
 /** Deterministic test bytes: byte i = (i*7 + (i>>8)) & 255 (the vectors' plaintext). */
-export function pattern(n: number): Uint8Array {
+export function pattern(n: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = (i * 7 + (i >> 8)) & 255;
   return b;
