@@ -36,7 +36,7 @@ export interface CopyCommandOptions extends EncryptOptions {
   prefix?: string;
   /** `--dry-run`: only print what would be copied; nothing is locked, written or aborted. */
   dryRun?: boolean;
-  /** `--json`: print the report as one JSON document on stdout (keys: docs/notes-copy.md). */
+  /** `--json`: print the report as one JSON document on stdout (keys: README, JSON output). */
   json?: boolean;
   /** `-q, --quiet`: no per-archive lines; only warnings, errors and the closing line. */
   quiet?: boolean;

@@ -5,7 +5,7 @@
 //
 // Streams: reads use Bun.file().slice().stream() and writes writeSync on
 // the temp file's descriptor; @isaacs/fs-minipass was measured slower on
-// both (docs/notes-s3.md).
+// both (README, Development).
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import { readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";

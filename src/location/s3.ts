@@ -39,7 +39,7 @@ export interface S3Config {
   timeoutMs: number;
   retries: number;
   backoffMs: number;
-  /** Multipart part size and parts in flight (measured: docs/notes-s3.md). */
+  /** Multipart part size and parts in flight (measured: README, Performance). */
   partSize: number;
   queueSize: number;
 }
