@@ -247,14 +247,20 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: "copy",
     summary: "copy every archive a folder or bucket lacks to it, checked, then their index lines",
-    usage: ["copy --to LOCATION (--storage DIR | --backups LOCATION) [--prefix NAME] [--recipient AGE1... | --recipients-file FILE | --passphrase-file FILE] [--dry-run] [--json] [-q]"],
+    usage: [
+      "copy --to LOCATION (--storage DIR | --backups LOCATION) [--prefix NAME] [--recipient AGE1... | --recipients-file FILE | --passphrase-file FILE] [--dry-run] [--json] [-q]",
+      "copy --to LOCATION (--storage DIR | --backups LOCATION) --decrypt (--identity FILE... | --passphrase-file FILE) [--prefix NAME] [--dry-run] [--json] [-q]",
+    ],
     description: [
       "LOCATION is a folder or s3://BUCKET/PATH, either way round. Each archive the destination lacks is streamed across (never staged on local disk), " +
         "its size and sha256 checked against what the source's index records and what the destination reports; then the source's index lines for them, " +
         "with their sha256 comments, are merged into the destination's tindex in sequence order by one conditional write. A second run copies nothing.",
       "With --recipient, --recipients-file or --passphrase-file, each plain NAME.tgz the destination lacks is encrypted in the stream and arrives as NAME.tgz.age " +
-        "(its index line records the encrypted object's size and sha256); archives already encrypted are copied byte for byte, and nothing is ever decrypted. " +
+        "(its index line records the encrypted object's size and sha256); archives already encrypted are copied byte for byte. " +
         "An archive the destination holds in either form (NAME.tgz or NAME.tgz.age) is not copied again.",
+      "Nothing is decrypted unless --decrypt is given: then each NAME.tgz.age the destination lacks is decrypted in the stream with the keys of --identity " +
+        "(or $DSBACKUP_IDENTITY_FILE) or --passphrase-file and arrives as NAME.tgz, its recorded sha256 checked on the bytes read and its index line recording the plain archive; " +
+        "plain archives are copied as they are. Every header is opened first: a wrong or missing key is exit 21 before anything is copied.",
       "Refuses (exit 13) before copying anything when the two indexes disagree about a sequence number, or when an archive in both differs; archives are never overwritten.",
     ],
     options: [
@@ -266,7 +272,13 @@ export const COMMANDS: CommandSpec[] = [
       { ...json, description: "print the report as one JSON document on stdout" },
       { ...quiet, description: "no per-archive messages on stderr; only warnings and errors" },
       // Copy encrypts only the plain archives; those already .tgz.age go as they are.
-      ...encryptOptions.map((o) => ({ ...o, description: o.description.replace("each archive", "each plain archive") })),
+      ...encryptOptions.map((o) =>
+        o.name === "passphrase-file"
+          ? { ...o, description: "encrypt plain archives with the passphrase on FILE's first line (scrypt, as age -p); with --decrypt, decrypt with it" }
+          : { ...o, description: o.description.replace("each archive", "each plain archive") },
+      ),
+      { name: "decrypt", description: "decrypt each NAME.tgz.age on the way (arrives as NAME.tgz) with --identity or --passphrase-file; not with --recipient" },
+      { ...decryptOptions[0]!, description: "with --decrypt: decrypt with the age-keygen identities in FILE (also $DSBACKUP_IDENTITY_FILE); repeatable" },
       help,
     ],
     positionals: { kind: "none" },
@@ -274,6 +286,7 @@ export const COMMANDS: CommandSpec[] = [
       { command: "dsbackup copy --storage /var/zope/storage --to s3://backups/zope", comment: "off-site, after each backup" },
       { command: "dsbackup copy --storage /var/zope/storage --to s3://backups/zope --recipients-file /etc/dsbackup/recipients", comment: "plain archives arrive as NAME.tgz.age" },
       { command: "dsbackup copy --backups s3://backups/zope --to /mnt/restore/backups", comment: "back down on a new machine" },
+      { command: "dsbackup copy --backups s3://backups/zope --to /mnt/plain --decrypt --identity /root/backup-key.txt", comment: "NAME.tgz.age arrives as NAME.tgz" },
     ],
   },
   {
@@ -435,7 +448,7 @@ export const ENVIRONMENT: { name: string; description: string }[] = [
   { name: "AWS_REGION", description: "the region of an s3:// location (default us-east-1)" },
   { name: "AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL", description: "the endpoint of an S3-compatible server (Ceph RGW, MinIO, Garage, Wasabi); path-style addressing is used for it" },
   { name: "DSBACKUP_S3_TIMEOUT_MS", description: "timeout of each S3 call (default 60000); calls that fail with 5xx, throttling or a dropped connection are retried a few times with backoff" },
-  { name: "DSBACKUP_IDENTITY_FILE", description: "one more age identity file for restore, verify and rebuild-index (after those of --identity)" },
+  { name: "DSBACKUP_IDENTITY_FILE", description: "one more age identity file for restore, verify, rebuild-index and copy --decrypt (after those of --identity)" },
 ];
 
 /** Files the tool reads and writes (man page FILES). */

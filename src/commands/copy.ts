@@ -1,7 +1,8 @@
 // `dsbackup copy --to LOCATION (--storage DIR | --backups LOCATION)`: give a
 // folder or bucket every archive it lacks, checked, then their index lines;
 // with --recipient / --recipients-file / --passphrase-file, plain archives
-// arrive encrypted (NAME.tgz.age).
+// arrive encrypted (NAME.tgz.age); with --decrypt and --identity /
+// --passphrase-file, encrypted ones arrive plain (NAME.tgz).
 import { mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.ts";
@@ -14,7 +15,7 @@ import { parseLocation, type Location } from "../location/location.ts";
 import { openLocation } from "../location/open.ts";
 import { S3Location } from "../location/s3.ts";
 import { count } from "../plural.ts";
-import { encryptionKey, type EncryptOptions } from "./keys.ts";
+import { decryptionKeys, encryptionKey, hasKeys, IDENTITY_ENV, type EncryptOptions } from "./keys.ts";
 import { resolveHome, type SnapshotEnvironment } from "../snapshot/session.ts";
 import { json } from "./backups-folder.ts";
 import type { CommandContext } from "./context.ts";
@@ -26,6 +27,10 @@ import type { CommandContext } from "./context.ts";
  * NAME.tgz.age; archives already encrypted are copied byte for byte. Default: none.
  */
 export interface CopyCommandOptions extends EncryptOptions {
+  /** `--decrypt`: each NAME.tgz.age the destination lacks arrives decrypted as NAME.tgz, with the keys of --identity / DSBACKUP_IDENTITY_FILE or --passphrase-file (then the decryption passphrase). Not with --recipient / --recipients-file. Default: off, nothing is decrypted. */
+  decrypt?: boolean;
+  /** `--identity FILE` (repeatable, only with --decrypt): the age-keygen identities to decrypt with; also DSBACKUP_IDENTITY_FILE. */
+  identity?: string | string[];
   /** `--to LOCATION`: the folder or s3://BUCKET/PATH to copy to (a missing folder is created). Required. */
   to?: string;
   /** `--storage DIR`: copy from this storage home's backups/ folder. */
@@ -86,8 +91,25 @@ async function open(text: string, ctx: CommandContext, signal: AbortSignal | und
   return loc;
 }
 
-/** ` as NAME.tgz.age, encrypted` for an archive this copy encrypts. */
-const asEncrypted = (encrypt: boolean, destName: string) => (encrypt ? ` as ${destName}, encrypted` : "");
+/** ` as NAME.tgz.age, encrypted` (` as NAME.tgz, decrypted`) for an archive this copy encrypts (decrypts). */
+const asEncrypted = (a: { encrypt: boolean; decrypt: boolean; destName: string }) => (a.encrypt || a.decrypt ? ` as ${a.destName}, ${a.encrypt ? "encrypted" : "decrypted"}` : "");
+
+/**
+ * The keys of --decrypt, or null without it. Copy never decrypts unasked, and
+ * never decrypts and encrypts at once: both are usage errors, before anything is opened.
+ */
+async function decryption(options: CopyCommandOptions, ctx: CommandContext) {
+  if (!options.decrypt) {
+    if (options.identity !== undefined) throw new UsageError("copy never decrypts unless --decrypt is given: --identity FILE is for copy --decrypt");
+    return null;
+  }
+  if (options.recipient !== undefined || options.recipientsFile !== undefined) {
+    throw new UsageError("--decrypt cannot be combined with --recipient or --recipients-file: copy decrypts or encrypts, not both");
+  }
+  const keys = await decryptionKeys(options, ctx);
+  if (!hasKeys(keys)) throw new UsageError(`--decrypt needs the keys: --identity FILE, ${IDENTITY_ENV} or --passphrase-file FILE`);
+  return keys;
+}
 
 export function copyJson(report: CopyReport, source: Location, destination: Location, dryRun: boolean) {
   const { plan } = report;
@@ -95,8 +117,8 @@ export function copyJson(report: CopyReport, source: Location, destination: Loca
     source: source.display,
     destination: destination.display,
     dryRun,
-    copied: dryRun ? [] : report.copied.map((c) => ({ name: c.name, from: c.from, encrypted: c.encrypted, size: c.size, sha256: c.sha256, seconds: Number(c.seconds.toFixed(3)) })),
-    wouldCopy: dryRun ? plan.toCopy.map((a) => ({ name: a.destName, from: a.archive.name, encrypt: a.encrypt, size: a.size, sha256: a.encrypt ? null : (a.recorded?.sha256 ?? null) })) : [],
+    copied: dryRun ? [] : report.copied.map((c) => ({ name: c.name, from: c.from, encrypted: c.encrypted, decrypted: c.decrypted, size: c.size, sha256: c.sha256, seconds: Number(c.seconds.toFixed(3)) })),
+    wouldCopy: dryRun ? plan.toCopy.map((a) => ({ name: a.destName, from: a.archive.name, encrypt: a.encrypt, decrypt: a.decrypt, size: a.size, sha256: a.encrypt || a.decrypt ? null : (a.recorded?.sha256 ?? null) })) : [],
     alreadyPresent: plan.present.map((p) => ({
       name: p.archive.name,
       as: p.destName,
@@ -120,7 +142,9 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
   if (samePlace(from, options.to)) throw new UsageError(`--to ${options.to} is the location copied from`);
   const dryRun = Boolean(options.dryRun);
   // Read (and checked) before anything is opened: a bad recipient costs nothing.
-  const encryption = await encryptionKey(options);
+  const decryptWith = await decryption(options, ctx);
+  // With --decrypt, --passphrase-file is the passphrase to decrypt with.
+  const encryption = decryptWith ? null : await encryptionKey(options);
   const log = options.quiet ? () => {} : ctx.log;
   const out = options.json ? () => {} : ctx.stdout;
   // The source reads stop at a signal; the destination is opened without it, so that
@@ -133,6 +157,7 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
     destination,
     prefix: options.prefix,
     encryption,
+    decryption: decryptWith,
     dryRun,
     signal: ctx.signal,
     warn: ctx.warn,
@@ -144,16 +169,16 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
       for (const name of plan.unindexed) ctx.warn(`${name} is not in the index of ${source.display}; not copied (dsbackup rebuild-index gives it a line)`);
       for (const name of plan.shadowed) ctx.warn(`${name} is left out: ${source.display} also holds ${otherForm(name)}, which is copied as it is`);
       for (const p of plan.present) {
-        if (p.otherForm && p.archive.encrypted) {
+        if (p.otherForm && p.archive.encrypted && !decryptWith) {
           ctx.warn(`${p.archive.name}: ${destination.display} holds it as the plain ${p.destName}; left as it is (copy never overwrites an archive, nor decrypts one)`);
         }
       }
     },
     onChecking: (name) => log(`Checking ${name}: already in ${destination.display}, its sha256 not recorded there`),
-    onArchiveStart: (a, i, total) => log(`Copying ${a.archive.name}${asEncrypted(a.encrypt, a.destName)} (${humanSize(a.size)}, ${i + 1} of ${total})`),
+    onArchiveStart: (a, i, total) => log(`Copying ${a.archive.name}${asEncrypted(a)} (${humanSize(a.size)}, ${i + 1} of ${total})`),
     onArchiveCopied: (c) =>
       out(
-        `copied ${c.name === c.from ? c.name : `${c.from}${asEncrypted(c.encrypted, c.name)}`} (${humanSize(c.size)}, sha256 ${c.sha256}) ` +
+        `copied ${c.name === c.from ? c.name : `${c.from}${asEncrypted({ encrypt: c.encrypted, decrypt: c.decrypted, destName: c.name })}`} (${humanSize(c.size)}, sha256 ${c.sha256}) ` +
           `in ${c.seconds.toFixed(1)} s, ${humanRate(c.seconds > 0 ? c.readSize / c.seconds : 0)}\n`,
       ),
   });
@@ -165,21 +190,22 @@ export async function copyCommand(options: CopyCommandOptions, ctx: CommandConte
   const lines: string[] = [];
   const indexNote = (verb: string) => (report.changes.length > 0 ? `; ${verb} ${count(report.changes.length, "index line")} of ${destination.display}` : "");
   if (dryRun) {
-    for (const a of report.plan.toCopy) lines.push(`would copy ${a.archive.name}${asEncrypted(a.encrypt, a.destName)} (${humanSize(a.size)})`);
+    for (const a of report.plan.toCopy) lines.push(`would copy ${a.archive.name}${asEncrypted(a)} (${humanSize(a.size)})`);
     for (const c of report.changes) lines.push(`would ${c.kind === "added" ? "add" : "update"} index line ${c.line}`);
   }
   const copiedBytes = report.copied.reduce((n, c) => n + c.size, 0);
   const heldEncrypted = report.plan.present.filter((p) => p.otherForm && !p.archive.encrypted).length;
   const encrypting = report.plan.toCopy.filter((a) => a.encrypt).length;
+  const decrypting = report.plan.toCopy.filter((a) => a.decrypt).length;
   const encryptedNote = (n: number, how: string) => (n > 0 ? `, ${n} ${how}` : "");
   if (report.plan.toCopy.length === 0) {
     const held = heldEncrypted > 0 ? ` (${heldEncrypted} of them as NAME.tgz.age)` : "";
     lines.push(`nothing to copy: ${destination.display} already has every archive of ${scope}${held}${indexNote(dryRun ? "would write" : "wrote")}`);
   } else if (dryRun) {
     const bytes = humanSize(report.plan.toCopy.reduce((n, a) => n + a.size, 0));
-    lines.push(`Would copy ${count(report.plan.toCopy.length, "archive")} (${bytes}${encryptedNote(encrypting, "to be encrypted")}) from ${scope} to ${destination.display}`);
+    lines.push(`Would copy ${count(report.plan.toCopy.length, "archive")} (${bytes}${encryptedNote(encrypting, "to be encrypted")}${encryptedNote(decrypting, "to be decrypted")}) from ${scope} to ${destination.display}`);
   } else {
-    lines.push(`Copied ${count(report.copied.length, "archive")} (${humanSize(copiedBytes)}${encryptedNote(encrypting, "encrypted on the way")}) from ${scope} to ${destination.display}${indexNote("wrote")}`);
+    lines.push(`Copied ${count(report.copied.length, "archive")} (${humanSize(copiedBytes)}${encryptedNote(encrypting, "encrypted on the way")}${encryptedNote(decrypting, "decrypted on the way")}) from ${scope} to ${destination.display}${indexNote("wrote")}`);
   }
   ctx.stdout(`${lines.join("\n")}\n`);
   return 0;

@@ -28,10 +28,12 @@ export interface SourceArchive {
   entry: IndexEntry;
   /** The size and sha256 the source's line records for it, if any. */
   recorded?: ArchiveDigest;
-  /** Its object name at the destination: the source's name, or NAME.tgz.age when this copy encrypts it. */
+  /** Its object name at the destination: the source's name, or its other form when this copy encrypts or decrypts it. */
   destName: string;
   /** A plain archive encrypted on the way (the copy was given a key). */
   encrypt: boolean;
+  /** A NAME.tgz.age decrypted on the way to NAME.tgz (copy --decrypt). */
+  decrypt: boolean;
 }
 
 export interface PresentArchive extends SourceArchive {
@@ -54,7 +56,7 @@ export interface CopyPlan {
   present: PresentArchive[];
   /** Source archives without a line in the source's index: not copied (their line is what copy gives). */
   unindexed: string[];
-  /** Plain source archives not encrypted because the source holds NAME.tgz.age too (that one is copied as it is). */
+  /** Source archives not encrypted (decrypted) because the source holds them in the other form too (that one is copied as it is). */
   shadowed: string[];
   /** Streamed or pruned-reference lines that copied incrementals start from, added without archives. */
   referenceLines: IndexEntry[];
@@ -73,13 +75,14 @@ const digestOf = (e: IndexEntry | undefined, name: string) => e?.digests?.find((
 /**
  * Plan a copy of `prefix`'s archives (every prefix if undefined); with
  * `encrypt`, plain archives go to the destination as NAME.tgz.age (those
- * already encrypted are copied as they are; nothing is ever decrypted). An
+ * already encrypted are copied as they are); with `decrypt`, the reverse:
+ * NAME.tgz.age arrives as NAME.tgz, plain ones as they are. An
  * archive the destination holds in either form is present. Refuses
  * (CopyRefusedError) when the indexes disagree about a sequence number, or
  * an archive in the destination differs in size or recorded sha256 from the
  * source's: before anything is copied.
  */
-export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]; destination: IndexText; destObjects: ObjectInfo[]; prefix?: string; encrypt?: boolean }): CopyPlan {
+export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]; destination: IndexText; destObjects: ObjectInfo[]; prefix?: string; encrypt?: boolean; decrypt?: boolean }): CopyPlan {
   const source = input.source.text === undefined ? [] : parseIndex(input.source.text, input.source.path);
   const destination = input.destination.text === undefined ? [] : parseIndex(input.destination.text, input.destination.path);
   const destBySeq = new Map(destination.map((e) => [e.seq, e]));
@@ -114,14 +117,15 @@ export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]
     const other = there ? undefined : destObjects.get(otherForm(archive.name));
     if (other) {
       const destRecorded = digestOf(destBySeq.get(archive.seq), other.name);
-      present.push({ archive, size, entry, recorded, destName: other.name, encrypt: false, destSize: other.size, destRecorded, otherForm: true });
+      present.push({ archive, size, entry, recorded, destName: other.name, encrypt: false, decrypt: false, destSize: other.size, destRecorded, otherForm: true });
       continue;
     }
     if (!there) {
       const encrypt = Boolean(input.encrypt) && !archive.encrypted;
-      // The source's own NAME.tgz.age is what the destination gets; its NAME.tgz is not encrypted a second time.
-      if (encrypt && sourceNames.has(otherForm(archive.name))) shadowed.push(archive.name);
-      else toCopy.push({ archive, size, entry, recorded, destName: encrypt ? otherForm(archive.name) : archive.name, encrypt });
+      const decrypt = Boolean(input.decrypt) && archive.encrypted;
+      // The source's own other form is what the destination gets; this one is not converted to a second copy of it.
+      if ((encrypt || decrypt) && sourceNames.has(otherForm(archive.name))) shadowed.push(archive.name);
+      else toCopy.push({ archive, size, entry, recorded, destName: encrypt || decrypt ? otherForm(archive.name) : archive.name, encrypt, decrypt });
       continue;
     }
     const destRecorded = digestOf(destBySeq.get(archive.seq), archive.name);
@@ -137,7 +141,7 @@ export function planCopy(input: { source: IndexText; sourceObjects: ObjectInfo[]
           `${destRecorded.sha256} in ${input.destination.path}; it is never overwritten, nothing was copied`,
       );
     }
-    present.push({ archive, size, entry, recorded, destName: archive.name, encrypt: false, destSize: there.size, destRecorded, otherForm: false });
+    present.push({ archive, size, entry, recorded, destName: archive.name, encrypt: false, decrypt: false, destSize: there.size, destRecorded, otherForm: false });
   }
   // A copied incremental's reference line must be there for the destination's
   // chains to verify; streamed and pruned lines have no archive to bring it along.

@@ -3,12 +3,14 @@
 // object that appears only complete, checked, and only then the
 // destination's index is replaced, conditionally, with the source's lines
 // for them merged in: the index stays the commit point. Given a key, plain
-// archives are encrypted in the stream (NAME.tgz.age); nothing is decrypted.
+// archives are encrypted in the stream (NAME.tgz.age); given --decrypt and
+// its keys, the reverse; never both, and nothing is decrypted unasked.
 import { createHash } from "node:crypto";
-import { encryptingSink, type EncryptionKey } from "../crypto/index.ts";
-import { DsError, InterruptedError } from "../errors.ts";
+import { checkArchiveKeys, encryptingSink, openArchiveBytes, type DecryptionKeys, type EncryptionKey } from "../crypto/index.ts";
+import { ContextError, DsError, InterruptedError } from "../errors.ts";
 import { INDEX_OBJECT, WriteDigest, type IncompleteWrite, type Location, type ObjectWriter } from "../location/location.ts";
 import type { ArchiveDigest } from "../index/tindex.ts";
+import { archiveBytes } from "../restore/archive-stream.ts";
 import { CopyRefusedError, mergeIndex, planCopy, where, type CopyPlan, type IndexChange, type IndexText, type SourceArchive } from "./plan.ts";
 
 /** An archive arrived other than it left, or other than the source records it: the source or the transfer is damaged. */
@@ -21,7 +23,9 @@ export interface CopiedArchive {
   from: string;
   /** Encrypted by this copy. */
   encrypted: boolean;
-  /** Size and sha256 of the object written (the ciphertext when encrypted). */
+  /** Decrypted by this copy (NAME.tgz.age to NAME.tgz). */
+  decrypted: boolean;
+  /** Size and sha256 of the object written (the ciphertext when encrypted, the plain archive when decrypted). */
   size: number;
   sha256: string;
   /** Bytes read from the source. */
@@ -36,6 +40,8 @@ export interface CopyOptions {
   prefix?: string;
   /** Encrypt plain archives to this key on the way (NAME.tgz.age); archives already encrypted are copied as they are. Default: none, every archive byte for byte. */
   encryption?: EncryptionKey | null;
+  /** Decrypt NAME.tgz.age archives with these keys on the way (NAME.tgz); plain ones are copied as they are. Not with `encryption`. Default: none. */
+  decryption?: DecryptionKeys | null;
   /** Plan and check only: no lock, no object or index written, no incomplete write aborted. */
   dryRun?: boolean;
   /** SIGINT/SIGTERM: aborts the upload in progress; the destination's index is not touched. */
@@ -118,13 +124,19 @@ async function copyOne(a: SourceArchive, opts: CopyOptions, committed: string[])
     if (a.encrypt && !opts.encryption) throw new Error(`copyOne: ${a.archive.name} is to be encrypted, but no key was given`);
     const sealed = a.encrypt ? encryptingSink(opts.encryption!, { label: `${destination.display}/${name}`, write: (c) => out.write(c) }) : undefined;
     const sink = sealed ?? out;
+    if (a.decrypt && !opts.decryption) throw new Error(`copyOne: ${a.archive.name} is to be decrypted, but no keys were given`);
     const read = new WriteDigest();
-    for await (const chunk of await source.read(a.archive.name)) {
-      if (signal.aborted) throw signal.reason;
-      read.update(chunk);
-      await sink.write(chunk);
-      opts.onProgress?.(read.size);
+    // The digest is of the bytes as stored at the source (what its index records), taken before decryption.
+    async function* stored() {
+      for await (const chunk of await source.read(a.archive.name)) {
+        if (signal.aborted) throw signal.reason;
+        read.update(chunk);
+        opts.onProgress?.(read.size);
+        yield chunk;
+      }
     }
+    const bytes = a.decrypt ? openArchiveBytes(stored(), a.archive.name, opts.decryption!, { expectedSize: a.size }) : stored();
+    for await (const chunk of bytes) await sink.write(chunk);
     await sealed?.end();
     if (signal.aborted) throw signal.reason;
     const got = read.finish(a.archive.name);
@@ -138,7 +150,7 @@ async function copyOne(a: SourceArchive, opts: CopyOptions, committed: string[])
     committed.push(name);
     const there = await destination.stat(name);
     if (there?.size !== written.size) throw failed([`${destination.display} reports ${there ? `${there.size} bytes` : "no object"} after ${written.size} were sent`]);
-    return { name, from: a.archive.name, encrypted: a.encrypt, size: written.size, sha256: written.sha256, readSize: got.size, seconds: (performance.now() - started) / 1000 };
+    return { name, from: a.archive.name, encrypted: a.encrypt, decrypted: a.decrypt, size: written.size, sha256: written.sha256, readSize: got.size, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
     await writer?.abort();
     throw err;
@@ -167,8 +179,16 @@ export async function copyBackups(opts: CopyOptions): Promise<CopyReport> {
     const destObjects = await destination.list();
     const src = indexText(source, srcIndex.content);
     const dst = indexText(destination, destIndex.content);
-    const plan = planCopy({ source: src, sourceObjects, destination: dst, destObjects, prefix: opts.prefix, encrypt: Boolean(opts.encryption) });
+    const plan = planCopy({ source: src, sourceObjects, destination: dst, destObjects, prefix: opts.prefix, encrypt: Boolean(opts.encryption), decrypt: Boolean(opts.decryption) });
     opts.onPlan?.(plan);
+    // Every header is opened before anything is copied: a wrong or missing key throws (exit 21) having written nothing.
+    const sealed = plan.toCopy.filter((a) => a.decrypt).map((a) => a.archive);
+    const keyProblem = opts.decryption
+      ? await checkArchiveKeys(sealed, opts.decryption, (a) => archiveBytes({ name: a.name, location: source })).catch((err) => {
+          throw err instanceof DsError ? new ContextError(`${err.message}; nothing was copied to ${destination.display}`, err) : err;
+        })
+      : undefined;
+    if (keyProblem) throw new CopyCheckError(`${keyProblem.archive} cannot be decrypted: ${keyProblem.message}; nothing was copied`);
     const checked = await checkPresent(plan, opts);
 
     const digests = new Map<string, ArchiveDigest>();
@@ -179,8 +199,8 @@ export async function copyBackups(opts: CopyOptions): Promise<CopyReport> {
     const destNames = new Set(destObjects.map((o) => o.name));
     if (opts.dryRun) {
       // What the index would gain: the archives' digests are not known without copying them.
-      // (An archive encrypted on the way gets a new sha256, known only then.)
-      for (const a of plan.toCopy) if (a.recorded && !a.encrypt) digests.set(a.destName, a.recorded);
+      // (An archive encrypted or decrypted on the way gets a new sha256, known only then.)
+      for (const a of plan.toCopy) if (a.recorded && !a.encrypt && !a.decrypt) digests.set(a.destName, a.recorded);
       for (const a of plan.toCopy) destNames.add(a.destName);
       const { changes } = mergeIndex(plan, src, dst, digests, destNames);
       return { plan, copied: [], checked, changes, incompleteWrites, indexWritten: false };
