@@ -7,10 +7,10 @@
 // with --recipient, are usage errors. No key is ever printed.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseIndex } from "../../src/index/tindex.ts";
+import { archives, indexOf, recorded, sha, visible } from "./backups-folder-view.ts";
 import { ageCli, keygen } from "../crypto/age-cli.ts";
 import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
 import { recordingDsbackup, tempDir, type RunResult } from "../helpers.ts";
@@ -18,12 +18,6 @@ import { recordingDsbackup, tempDir, type RunResult } from "../helpers.ts";
 if (!ageCli) console.warn("SKIP: age CLI not installed; copy --decrypt tests are skipped");
 const HOUR = 3600;
 const PASSPHRASE = "decrypting copy: walrus kettle 31";
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const archives = (dir: string) => readdirSync(dir).filter((n) => /\.tgz(\.age)?$/.test(n)).sort();
-/** Everything but the lock file every index writer leaves. */
-const visible = (dir: string) => readdirSync(dir).filter((n) => n !== ".tindex.lock").sort();
-const indexOf = (dir: string) => readFileSync(join(dir, "tindex"), "utf8");
-const recorded = (dir: string) => new Map(parseIndex(indexOf(dir), dir).flatMap((e) => e.digests ?? []).map((d) => [d.name, d]));
 
 describe.skipIf(!ageCli)("copy --decrypt: encrypted archives arrive plain", () => {
   let dir = "";

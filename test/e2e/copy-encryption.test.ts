@@ -8,10 +8,10 @@
 // back. No key or passphrase is ever printed.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseIndex } from "../../src/index/tindex.ts";
+import { archives, indexOf, recorded, sha, visible } from "./backups-folder-view.ts";
 import { ageCli, gzipMagicWrites, keygen } from "../crypto/age-cli.ts";
 import { appendTransactions, createStorage, readTree } from "../fixtures/generator.ts";
 import { newBucket, requireRgw } from "../s3/rgw.ts";
@@ -23,13 +23,6 @@ const strace = hasCommand("strace", "-V");
 if (!strace) console.warn("SKIP: strace not installed; copy's no-plaintext-write trace is skipped");
 const HOUR = 3600;
 const PASSPHRASE = "copy passphrase: tuna melt 77";
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-const archives = (dir: string) => readdirSync(dir).filter((n) => /\.tgz(\.age)?$/.test(n)).sort();
-/** Everything but the lock file every index writer leaves. */
-const visible = (dir: string) => readdirSync(dir).filter((n) => n !== ".tindex.lock").sort();
-const indexOf = (dir: string) => readFileSync(join(dir, "tindex"), "utf8");
-/** Every recorded digest of a folder's index, by archive name. */
-const recorded = (dir: string) => new Map(parseIndex(indexOf(dir), dir).flatMap((e) => e.digests ?? []).map((d) => [d.name, d]));
 /** Names, sizes and contents of a folder, to show a run changed nothing. */
 const snapshot = (dir: string) => visible(dir).map((n) => [n, sha(readFileSync(join(dir, n))), statSync(join(dir, n)).mtimeMs]);
 
