@@ -1,6 +1,7 @@
 // The progress line shown on a terminal while an archive is written: files,
 // bytes, rate and, when the previous full backup's file count is known, ETA.
 import { readSmallObject, writeSmallObject, type Location } from "../location/location.ts";
+import { clock, terminalLine } from "../terminal-line.ts";
 
 /** Remembered after each full backup so the next one can estimate its ETA. */
 export const STATS_NAME = ".dsbackup-stats.json";
@@ -25,11 +26,6 @@ export async function writeStats(location: Location, stats: BackupStats): Promis
 
 const MiB = 1024 * 1024;
 
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
-}
-
 /** Pure: the text of the progress line. */
 export function progressText(p: { files: number; bytes: number }, elapsedSeconds: number, expectedFiles?: number): string {
   const rate = elapsedSeconds > 0 ? p.bytes / MiB / elapsedSeconds : 0;
@@ -47,20 +43,9 @@ export interface ProgressLine {
 }
 
 export function progressLine(write: (s: string) => void, expectedFiles?: number, now = () => performance.now()): ProgressLine {
-  const start = now();
-  let last = -Infinity;
-  let shown = false;
+  const line = terminalLine(write, now);
   return {
-    update(p) {
-      const t = now();
-      if (t - last < 200) return;
-      last = t;
-      shown = true;
-      write(`\r\x1b[K${progressText(p, (t - start) / 1000, expectedFiles)}`);
-    },
-    clear() {
-      if (shown) write("\r\x1b[K");
-      shown = false;
-    },
+    update: (p) => line.show((elapsed) => progressText(p, elapsed, expectedFiles)),
+    clear: () => line.clear(),
   };
 }

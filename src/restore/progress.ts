@@ -3,6 +3,7 @@
 // the compressed bytes read so far against their sum.
 import { humanRate, humanSize } from "../human-size.ts";
 import { count } from "../plural.ts";
+import { clock, terminalLine } from "../terminal-line.ts";
 
 /** How far one archive has been read (cumulative within that archive). */
 export interface ArchiveProgress {
@@ -11,11 +12,6 @@ export interface ArchiveProgress {
   tarBytes: number;
   /** Compressed bytes read from the archive file. */
   readBytes: number;
-}
-
-function clock(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
 /** Pure: the text of the line. */
@@ -41,11 +37,9 @@ export interface PlanProgress {
  * (raw stderr); the caller decides whether to show one at all.
  */
 export function planProgress(write: (s: string) => void, totalReadBytes: number, now = () => performance.now()): PlanProgress {
-  const start = now();
+  const line = terminalLine(write, now);
   const done: ArchiveProgress = { files: 0, tarBytes: 0, readBytes: 0 };
   let current: ArchiveProgress = { files: 0, tarBytes: 0, readBytes: 0 };
-  let last = -Infinity;
-  let shown = false;
   return {
     nextArchive() {
       done.files += current.files;
@@ -55,17 +49,10 @@ export function planProgress(write: (s: string) => void, totalReadBytes: number,
     },
     update(p) {
       current = { ...p };
-      const t = now();
-      if (t - last < 200) return;
-      last = t;
-      shown = true;
       const sum = { files: done.files + p.files, tarBytes: done.tarBytes + p.tarBytes, readBytes: done.readBytes + p.readBytes };
-      write(`\r\x1b[K${readProgressText(sum, totalReadBytes, (t - start) / 1000)}`);
+      line.show((elapsed) => readProgressText(sum, totalReadBytes, elapsed));
     },
-    clear() {
-      if (shown) write("\r\x1b[K");
-      shown = false;
-    },
+    clear: () => line.clear(),
   };
 }
 
