@@ -5,11 +5,10 @@
 // for them merged in: the index stays the commit point. Given a key, plain
 // archives are encrypted in the stream (NAME.tgz.age); given --decrypt and
 // its keys, the reverse; never both, and nothing is decrypted unasked.
-import { createHash } from "node:crypto";
 import { checkArchiveKeys, encryptingSink, openArchiveBytes, type DecryptionKeys, type EncryptionKey } from "../crypto/index.ts";
 import { ContextError, DsError, InterruptedError } from "../errors.ts";
 import { INDEX_OBJECT, WriteDigest, type IncompleteWrite, type Location, type ObjectWriter } from "../location/location.ts";
-import type { ArchiveDigest } from "../index/tindex.ts";
+import { parseIndex, type ArchiveDigest } from "../index/tindex.ts";
 import { archiveBytes } from "../restore/archive-stream.ts";
 import { CopyRefusedError, mergeIndex, planCopy, where, type CopyPlan, type IndexChange, type IndexText, type SourceArchive } from "./plan.ts";
 
@@ -73,14 +72,12 @@ export interface CopyReport {
 const indexText = (loc: Location, text: string | undefined): IndexText => ({ path: `${loc.display}/${INDEX_OBJECT}`, text });
 
 async function sha256Of(loc: Location, name: string, signal: AbortSignal): Promise<ArchiveDigest> {
-  const hash = createHash("sha256");
-  let size = 0;
+  const digest = new WriteDigest();
   for await (const chunk of await loc.read(name)) {
     if (signal.aborted) throw signal.reason;
-    hash.update(chunk);
-    size += chunk.length;
+    digest.update(chunk);
   }
-  return { name, size, sha256: hash.digest("hex") };
+  return digest.finish(name);
 }
 
 /**
@@ -162,13 +159,18 @@ export async function copyBackups(opts: CopyOptions): Promise<CopyReport> {
   const { source, destination } = opts;
   const lock = opts.dryRun ? undefined : await destination.lock({ purpose: "copy", warn: opts.warn });
   try {
+    // The token read now is what the index commit at the end is conditional on.
+    const destIndex = await destination.readIndex();
+    // A killed backup's archives that the destination's index already names are
+    // completed (a folder renames them into place), never aborted as leftovers.
+    if (!opts.dryRun && destIndex.content !== undefined) {
+      await destination.completeCommittedWrites(parseIndex(destIndex.content, `${destination.display}/${INDEX_OBJECT}`), opts.warn);
+    }
     const incompleteWrites = await destination.listIncompleteWrites();
     if (incompleteWrites.length > 0) {
       if (!opts.dryRun) await destination.abortIncompleteWrites(incompleteWrites);
       opts.onIncompleteWrites?.(incompleteWrites, !opts.dryRun);
     }
-    // The token read now is what the index commit at the end is conditional on.
-    const destIndex = await destination.readIndex();
     // The source is not locked (a backup may be running there): listed before its index is read,
     // an archive that appears in between has no line yet and is simply left for the next copy.
     const sourceObjects = await source.list();
