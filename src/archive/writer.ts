@@ -32,6 +32,8 @@ export interface ArchiveOptions {
   /** Compressor workers, default = cores. 1 compresses inline, without a worker. */
   jobs?: number;
   onProgress?: (p: { files: number; bytes: number }) => void;
+  /** Sees each piece of compressed output once it is written (to hash what went to a descriptor). */
+  onOutput?: (chunk: Uint8Array) => void;
   signal?: AbortSignal;
 }
 
@@ -56,8 +58,6 @@ export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
   /** For error messages: "s3://bucket/x.tgz". */
   readonly label: string;
-  /** Let go of what would keep the process alive (a pipe nobody reads); called by the sink's owner when done. */
-  release?(): void;
 }
 
 /** Size of one block of tar stream compressed as one gzip member. */
@@ -84,7 +84,7 @@ export async function writeArchive(
   const signal = opts.signal;
   checkAbort(signal);
 
-  const out = new Output(outFd, libdeflateLevel(level), jobs, signal);
+  const out = new Output(outFd, libdeflateLevel(level), jobs, signal, opts.onOutput);
   const w = new TarBuilder(out);
   let entryCount = 0;
   /** Returns a promise only for a file bigger than a block. */
@@ -348,9 +348,15 @@ class Output {
   private nextId = 0;
   private waiters: (() => void)[] = [];
   private writing: Promise<void> | null = null;
-  /** Where the members go: the caller's sink, or descriptorSink(fd), which Output owns and releases. */
-  private readonly out: ByteSink;
-  private readonly ownsOut: boolean;
+  /**
+   * For a pipe or socket: Bun's own writer, which waits for the descriptor to
+   * become writable when it is non-blocking and full (Bun itself, or a
+   * process sharing it, may have set O_NONBLOCK on a stdout pipe, and a
+   * plain write then fails with EAGAIN). Files and devices use fs.write.
+   */
+  private sink: import("bun").FileSink | null = null;
+  private byteSink: ByteSink | null = null;
+  private fd = -1;
   private onAbort = () => this.fail(new InterruptedError("Interrupted while writing the archive", { cause: this.signal?.reason }));
 
   /** Where the worker's code is; undefined: compress inline. */
@@ -361,13 +367,24 @@ class Output {
     private level: number,
     private jobs: number,
     private signal: AbortSignal | undefined,
+    private onOutput?: (chunk: Uint8Array) => void,
   ) {
     this.workerUrl = jobs > 1 ? gzipWorkerUrl() : undefined;
     if (this.workerUrl === undefined) this.jobs = 1;
     this.maxInFlight = this.jobs === 1 ? 2 : this.jobs * 2;
-    this.ownsOut = typeof out === "number";
-    this.out = typeof out === "number" ? descriptorSink(out) : out;
     signal?.addEventListener("abort", this.onAbort, { once: true });
+    if (typeof out !== "number") {
+      this.byteSink = out;
+      return;
+    }
+    const fd = (this.fd = out);
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch (err) {
+      throw fileError("write", describeOutput(fd), err);
+    }
+    if (st.isFIFO() || st.isSocket()) this.sink = Bun.file(fd).writer({ highWaterMark: BLOCK_SIZE });
   }
 
   /** A block buffer with one byte of slack (see readStep). */
@@ -436,10 +453,22 @@ class Output {
   private async writeLoop(): Promise<void> {
     while (this.queue.length && !this.error && !this.abandoned) {
       const data = await this.queue[0]!.promise;
-      await this.out.write(data);
+      await this.write(data);
+      this.onOutput?.(data);
       this.outputBytes += data.length;
       this.queue.shift();
       this.notify();
+    }
+  }
+
+  private async write(data: Uint8Array): Promise<void> {
+    if (this.byteSink) return this.byteSink.write(data);
+    if (!this.sink) return writeAll(this.fd, data);
+    try {
+      this.sink.write(data);
+      await this.sink.flush();
+    } catch (err) {
+      throw fileError("write", describeOutput(this.fd), err);
     }
   }
 
@@ -467,7 +496,7 @@ class Output {
   destroy(): void {
     this.signal?.removeEventListener("abort", this.onAbort);
     // A write still waiting on a pipe nobody reads must not keep the process alive.
-    if (this.ownsOut) this.out.release?.();
+    this.sink?.unref();
     this.stopWorkers();
     this.freeBuffers = [];
   }
@@ -581,11 +610,10 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
 }
 
 /**
- * A ByteSink over a descriptor. Files and devices go through fs.write; pipes
- * and sockets through Bun's own writer, which waits for the descriptor to
- * become writable when it is non-blocking and full (Bun itself, or a process
- * sharing it, may have set O_NONBLOCK on a stdout pipe, and a plain write
- * then fails with EAGAIN). Errors are FileError("write") naming the descriptor.
+ * A ByteSink over a descriptor, for a layer between the writer and the file
+ * (the encryption): files and devices through fs.write, pipes and sockets
+ * through Bun's writer as Output does. Errors are FileError("write") naming
+ * the descriptor as the writer's own are.
  */
 export function descriptorSink(fd: number): ByteSink {
   let st;
@@ -606,6 +634,5 @@ export function descriptorSink(fd: number): ByteSink {
         throw fileError("write", describeOutput(fd), err);
       }
     },
-    release: () => pipe?.unref(),
   };
 }

@@ -300,18 +300,20 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
       const line = opts.progress?.start(plan.kind, plan.kind === "full" ? (await readStats(location))?.fullFiles : undefined);
       const started = performance.now();
       let result;
-      // Where the bytes go: the location's writer, or standard output (hashed
-      // as it goes, for the index line). Encrypted, the writer's compressed
-      // blocks go through the cipher first: no plaintext byte is written anywhere.
-      const stdout = writer ? undefined : hashingSink(descriptorSink(opts.outputFd!), stdoutHash!);
-      const inner: ByteSink = writer ?? stdout!;
-      const sealed = opts.encryption ? encryptingSink(opts.encryption, inner) : undefined;
+      // Where the bytes go: the location's writer, or standard output. Encrypted,
+      // the writer's compressed blocks go through the cipher first: no plaintext
+      // byte is written anywhere.
+      const inner: ByteSink | number = writer ?? opts.outputFd!;
+      const sealed = opts.encryption
+        ? encryptingSink(opts.encryption, hashingSink(typeof inner === "number" ? descriptorSink(inner) : inner, stdoutHash))
+        : undefined;
       try {
         result = await writeArchive(plan.entries(), sealed ?? inner, {
           level: opts.level,
           jobs: opts.jobs,
           signal: opts.signal,
           onProgress: line ? (p) => line.update(p) : undefined,
+          onOutput: stdoutHash && !sealed ? (chunk) => stdoutHash.update(chunk) : undefined,
         });
         await sealed?.end();
       } catch (err) {
@@ -322,8 +324,6 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
         throw err;
       } finally {
         line?.clear();
-        // A pipe nobody reads must not keep the process alive.
-        stdout?.release?.();
       }
       // Durable now (folder: fsynced under the temporary name; S3: the upload completed).
       // The digest is of what was stored: the ciphertext of an encrypted archive.
@@ -408,13 +408,13 @@ export async function runBackup(opts: BackupOptions): Promise<BackupReport> {
 }
 
 /** `inner`, with every chunk also fed to `hash` (standard output's digest for the index line). */
-function hashingSink(inner: ByteSink, hash: Hash): ByteSink {
+function hashingSink(inner: ByteSink, hash: Hash | undefined): ByteSink {
+  if (!hash) return inner;
   return {
     label: inner.label,
     async write(chunk) {
       hash.update(chunk);
       await inner.write(chunk);
     },
-    release: () => inner.release?.(),
   };
 }
